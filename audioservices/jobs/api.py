@@ -1,0 +1,90 @@
+"""Generic upload / list / status / delete APIs; each service subclasses them with its kind."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.conf import settings
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from audioservices.jobs import registry, selectors, services
+from audioservices.jobs.errors import (
+    BAD_BOOST_LEVEL,
+    FILE_NOT_FOUND,
+    NO_AUDIO_FILE,
+    TOO_LARGE,
+    ServiceError,
+)
+from audioservices.jobs.models import AbstractJob, BoostLevel
+from audioservices.jobs.uploads import upload_too_large
+
+
+def boost_level_field(*, default: str, allow_none: bool = True) -> serializers.ChoiceField:
+    allowed = [c for c in BoostLevel.values if allow_none or c != BoostLevel.NONE]
+    return serializers.ChoiceField(
+        choices=allowed, default=default,
+        error_messages={"invalid_choice": BAD_BOOST_LEVEL.replace("{value!r}", "{input!r}")
+                        .replace("{allowed}", ", ".join(allowed))},
+    )
+
+
+class JobApi(APIView):
+    kind_name: ClassVar[str]
+
+    @property
+    def kind(self) -> registry.JobKind:
+        return registry.get(self.kind_name)
+
+    def get_job(self, request: Request, file_id: int) -> AbstractJob:
+        job = selectors.job_get(kind=self.kind, owner=request.user, job_id=file_id)
+        if job is None:
+            raise ServiceError(FILE_NOT_FOUND, status_code=status.HTTP_404_NOT_FOUND)
+        return job
+
+
+class JobUploadApi(JobApi):
+    parser_classes = [MultiPartParser, FormParser]
+    file_field: ClassVar[str] = "audio_file"
+    missing_file_message: ClassVar[str] = NO_AUDIO_FILE
+    started_message: ClassVar[str] = "File uploaded successfully. Processing started."
+
+    class InputSerializer(serializers.Serializer):
+        pass
+
+    def post(self, request: Request) -> Response:
+        upload = request.FILES.get(self.file_field)
+        if upload_too_large(request._request):
+            limit = round(settings.UPLOAD_MAX_BYTES / (1024 * 1024), 1)
+            raise ServiceError(TOO_LARGE.format(limit=limit), status_code=413)
+        if upload is None:
+            raise ServiceError(self.missing_file_message)
+        params = self.InputSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        job = services.job_submit(
+            kind=self.kind, owner=request.user, upload=upload, **params.validated_data
+        )
+        return Response({"status": "success", "message": self.started_message,
+                         "file_id": job.pk, "filename": job.original_filename})
+
+
+class JobListApi(JobApi):
+    def get(self, request: Request) -> Response:
+        jobs = selectors.job_list(kind=self.kind, owner=request.user)
+        return Response({"files": self.kind.serializer(jobs, many=True).data})
+
+
+class JobStatusApi(JobApi):
+    def get(self, request: Request, file_id: int) -> Response:
+        return Response(self.kind.serializer(self.get_job(request, file_id)).data)
+
+
+class JobDeleteApi(JobApi):
+    @extend_schema(request=None)
+    def delete(self, request: Request, file_id: int) -> Response:
+        services.job_delete(job=self.get_job(request, file_id))
+        return Response({"status": "success", "message": "File deleted successfully"})

@@ -1,0 +1,170 @@
+"""Writes: create jobs, move them through their states, delete them.
+
+Every state change is a compare-and-set UPDATE (pulpcore's pattern): the row changes only if
+it is still in the state we expect, so a job delivered twice does not run twice, and a job
+deleted while a worker is busy does not come back to life.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from audioservices.audio.validate import AudioInfo, probe
+from audioservices.jobs import storage
+from audioservices.jobs.events import job_event_send
+from audioservices.jobs.models import AbstractJob, JobStatus
+from audioservices.jobs.registry import JobKind
+
+logger = logging.getLogger(__name__)
+
+HEARTBEAT_STALE_S = 120
+PROGRESS_MIN_INTERVAL_S = 0.5
+GAVE_UP = "Processing was interrupted {attempts} times (the worker stopped); giving up."
+WORKER_LOST = "The worker processing this job stopped responding."
+
+
+def upload_accept(
+    *, model: type[AbstractJob], upload: UploadedFile, sub: str = "original"
+) -> tuple[str, AudioInfo]:
+    """Store an upload and check by content that it is audio we accept; remove it if not."""
+    name = storage.upload_store(model=model, upload=upload, sub=sub)
+    try:
+        info = probe(default_storage.path(name), max_duration_s=settings.MAX_DURATION_S)
+        return storage.upload_rename(name=name, fmt=info.format), info
+    except Exception:
+        default_storage.delete(name)
+        raise
+
+
+def job_submit(
+    *, kind: JobKind, owner: AbstractBaseUser, upload: UploadedFile, **params: Any
+) -> AbstractJob:
+    name, info = upload_accept(model=kind.model, upload=upload)
+    try:
+        with transaction.atomic():
+            job = kind.model.objects.create(
+                owner=owner,
+                original_file=name,
+                original_filename=(upload.name or "audio")[:255],
+                audio_format=info.format,
+                duration_seconds=info.duration,
+                **params,
+            )
+            transaction.on_commit(lambda: job_enqueue(kind=kind, job=job))
+    except Exception:
+        storage.files_delete(names=[name])
+        raise
+    return job
+
+
+def job_enqueue(*, kind: JobKind, job: AbstractJob) -> None:
+    from audioservices.jobs.tasks import run_job
+
+    run_job.apply_async(args=[kind.name, job.pk], queue=kind.queue)
+
+
+def job_claim(*, kind: JobKind, job_id: int) -> AbstractJob | None:
+    """pending -> processing; or re-take a job whose worker died. None: nothing to do."""
+    stale = timezone.now() - timedelta(seconds=HEARTBEAT_STALE_S)
+    claimable = Q(status=JobStatus.PENDING) | Q(status=JobStatus.PROCESSING, heartbeat_at__lt=stale)
+    now = timezone.now()
+    claimed = kind.model.objects.filter(claimable, pk=job_id).update(
+        status=JobStatus.PROCESSING, attempts=F("attempts") + 1, started_at=now,
+        heartbeat_at=now, progress=0, error_message="",
+    )
+    if not claimed:
+        return None
+    job = kind.model.objects.get(pk=job_id)
+    if job.attempts > settings.JOB_MAX_ATTEMPTS:
+        job_fail(job=job, message=GAVE_UP.format(attempts=job.attempts - 1))
+        return None
+    job_event_send(job)
+    return job
+
+
+def _running(job: AbstractJob):
+    return type(job).objects.filter(
+        pk=job.pk, status=JobStatus.PROCESSING, attempts=job.attempts
+    )
+
+
+def job_heartbeat(*, job: AbstractJob) -> bool:
+    return bool(_running(job).update(heartbeat_at=timezone.now()))
+
+
+class ProgressRecorder:
+    """The engine's ``progress(fraction)`` callback: 0-100 in the database, throttled."""
+
+    def __init__(self, job: AbstractJob) -> None:
+        self.job = job
+        self.last_write = 0.0
+
+    def __call__(self, fraction: float) -> None:
+        percent = max(0, min(99, int(fraction * 100)))  # 100 only when outputs are saved
+        now = time.monotonic()
+        if percent <= self.job.progress or now - self.last_write < PROGRESS_MIN_INTERVAL_S:
+            return
+        self.last_write = now
+        if _running(self.job).update(progress=percent, heartbeat_at=timezone.now()):
+            self.job.progress = percent
+            job_event_send(self.job)
+
+
+def job_complete(*, job: AbstractJob, outputs: dict[str, str], report: dict) -> bool:
+    """processing -> completed with its outputs; False if the job was deleted or re-taken."""
+    done = _running(job).update(
+        status=JobStatus.COMPLETED, progress=100, processed_at=timezone.now(), report=report,
+        **outputs,
+    )
+    if done:
+        job.refresh_from_db()
+        job_event_send(job)
+    return bool(done)
+
+
+def job_fail(*, job: AbstractJob, message: str) -> None:
+    updated = type(job).objects.filter(pk=job.pk, status=JobStatus.PROCESSING).update(
+        status=job.failed_status, error_message=message, processed_at=timezone.now()
+    )
+    if updated:
+        job.refresh_from_db()
+        job_event_send(job)
+
+
+def job_delete(*, job: AbstractJob) -> None:
+    names = [f.name for f in job.file_fields()]
+    job.delete()
+    transaction.on_commit(lambda: storage.files_delete(names=names))
+
+
+def job_retry(*, kind: JobKind, job: AbstractJob) -> bool:
+    """failed -> pending, enqueued again (the admin's "retry failed jobs")."""
+    updated = kind.model.objects.filter(pk=job.pk, status=job.failed_status).update(
+        status=JobStatus.PENDING, progress=0, error_message="", attempts=0, processed_at=None
+    )
+    if updated:
+        transaction.on_commit(lambda: job_enqueue(kind=kind, job=job))
+    return bool(updated)
+
+
+def stale_jobs_fail(*, kind: JobKind) -> int:
+    """Fail jobs whose worker stopped heartbeating and that no delivery will re-take."""
+    stale = timezone.now() - timedelta(seconds=HEARTBEAT_STALE_S * 3)
+    jobs = kind.model.objects.filter(status=JobStatus.PROCESSING, heartbeat_at__lt=stale)
+    count = 0
+    for job in jobs:
+        job_fail(job=job, message=WORKER_LOST)
+        count += 1
+    return count
+

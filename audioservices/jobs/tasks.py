@@ -1,0 +1,111 @@
+"""One Celery task runs every file job: claim -> decode -> engine -> encode -> complete.
+
+Bad audio is a property of the file, not of the run: it fails the job at once, no retry.
+A worker that dies mid-job (OOM, SIGKILL) is covered by acks_late + reject_on_worker_lost:
+the message is delivered again and ``job_claim`` re-takes the job once its heartbeat is stale.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import close_old_connections, connection
+
+from audioservices.audio import io
+from audioservices.audio.errors import InvalidAudio
+from audioservices.audio.validate import probe
+from audioservices.jobs import registry, services, storage
+from audioservices.jobs.models import AbstractJob
+
+logger = logging.getLogger(__name__)
+
+HEARTBEAT_INTERVAL_S = 15.0
+TIMED_OUT = "Processing took longer than the {limit} s limit and was stopped."
+INTERNAL_ERROR = "Processing failed because of an internal error; it has been logged."
+
+
+class JobError(Exception):
+    """A failure the user should read as is (e.g. model weights missing); not retried."""
+
+
+@dataclass
+class JobResult:
+    """What a service's processor returns: output arrays by FileField name, and a report."""
+
+    outputs: dict[str, np.ndarray]
+    report: dict = field(default_factory=dict)
+    extra_fields: dict = field(default_factory=dict)  # e.g. a similarity score
+
+
+@contextmanager
+def _heartbeat(job: AbstractJob):
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(HEARTBEAT_INTERVAL_S):
+            services.job_heartbeat(job=job)
+        connection.close()
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{job.pk}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _write_outputs(job: AbstractJob, result: JobResult, *, sample_rate: int, subtype) -> dict:
+    names = {}
+    for field_name, audio in result.outputs.items():
+        name = storage.output_name(job=job, field=field_name)
+        path = Path(default_storage.path(name))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        io.encode(path, audio, sample_rate=sample_rate, fmt=job.audio_format, subtype=subtype)
+        names[field_name] = name
+    return names
+
+
+def _process(kind: registry.JobKind, job: AbstractJob) -> None:
+    written: dict[str, str] = {}
+    try:
+        info = probe(Path(job.original_file.path), max_duration_s=settings.MAX_DURATION_S)
+        audio = io.decode(Path(job.original_file.path), info=info,
+                          max_duration_s=settings.MAX_DURATION_S)
+        progress = services.ProgressRecorder(job)
+        result = kind.processor(job, audio, sample_rate=info.sample_rate, progress=progress)
+        del audio
+        written = _write_outputs(job, result, sample_rate=info.sample_rate, subtype=info.subtype)
+        fields = {**written, **result.extra_fields}
+        if services.job_complete(job=job, outputs=fields, report=result.report):
+            written = {}  # they belong to the job now
+    except (InvalidAudio, JobError) as exc:
+        services.job_fail(job=job, message=str(exc))
+    except SoftTimeLimitExceeded:
+        services.job_fail(job=job, message=TIMED_OUT.format(limit=settings.JOB_TIME_LIMIT_S))
+    except Exception:
+        logger.exception("job %s failed", job)
+        services.job_fail(job=job, message=INTERNAL_ERROR)
+    finally:
+        storage.files_delete(names=list(written.values()))
+
+
+@shared_task(name="jobs.run", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def run_job(kind_name: str, job_id: int) -> None:
+    close_old_connections()
+    kind = registry.get(kind_name)
+    job = services.job_claim(kind=kind, job_id=job_id)
+    if job is None:
+        logger.info("job %s #%s: nothing to do (finished, deleted or running)", kind_name, job_id)
+        return
+    with _heartbeat(job):
+        _process(kind, job)

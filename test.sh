@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Set up and run the checks and the test suite. Uses DATABASE_URL / REDIS_URL when set
+# (CI: PostgreSQL and Redis on 127.0.0.1), else the embedded defaults.
+set -euo pipefail
+cd "$(dirname "$0")"
+source scripts/venv.sh requirements-dev.txt
+ruff check .
+python manage.py check
+python manage.py makemigrations --check --dry-run
+python -m pytest "$@"

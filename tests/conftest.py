@@ -1,0 +1,84 @@
+"""Real parts: the test database, the Redis from settings, and a real Celery worker process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import connection
+from rest_framework.test import APIClient
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def pytest_configure(config) -> None:
+    media = Path(os.environ.get("TEST_MEDIA_ROOT", ROOT / "var" / f"test-media-{os.getpid()}"))
+    media.mkdir(parents=True, exist_ok=True)
+    settings.MEDIA_ROOT = media
+
+
+def _database_url(db: dict) -> str:
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    auth = f"{db['USER']}:{db['PASSWORD']}@" if db.get("USER") else ""
+    return f"postgres://{auth}{db.get('HOST') or 'localhost'}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker):
+    """A real worker process consuming from the real broker, on the test database."""
+    from audioservices.celery import app
+
+    app.control.purge()  # messages left by an earlier run name jobs of another database
+    name = f"test-{os.getpid()}@localhost"
+    env = {**os.environ, "DATABASE_URL": _database_url(connection.settings_dict),
+           "MEDIA_ROOT": str(settings.MEDIA_ROOT), "REDIS_URL": settings.REDIS_URL}
+    log = open(ROOT / "var" / f"test-worker-{os.getpid()}.log", "w")  # noqa: SIM115
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "audioservices", "worker", "-P", "solo",
+         "-Q", "cpu,gpu", "-n", name, "--without-mingle", "--without-gossip"],
+        env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while not app.control.ping(destination=[name], timeout=0.5):
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the Celery worker did not start; see {log.name}")
+    yield process
+    process.terminate()
+    process.wait(timeout=30)
+    log.close()
+
+
+@pytest.fixture
+def make_user(db):
+    def make(username: str = "alice"):
+        return get_user_model().objects.create_user(username=username, password="pw-" + username)
+
+    return make
+
+
+@pytest.fixture
+def alice(make_user):
+    return make_user("alice")
+
+
+@pytest.fixture
+def bob(make_user):
+    return make_user("bob")
+
+
+@pytest.fixture
+def client_for():
+    def make(user) -> APIClient:
+        client = APIClient()
+        client.force_login(user)
+        return client
+
+    return make
+
