@@ -16,10 +16,9 @@ import pyloudnorm
 from scipy import signal
 
 from audioservices.audio.limiter import LookaheadLimiter
+from audioservices.audio.truepeak import peak_envelope
 
 BLOCK = 1 << 19
-OVERSAMPLE = 4
-TP_HALO = 32  # samples of context each side, so block edges do not change oversampled peaks
 # Inter-sample peaks of real audio stay within a few dB of the sample peak; blocks whose
 # sample peak is further than this below what matters skip the 4x oversampling.
 TP_SEARCH_MARGIN_DB = 6.0
@@ -68,23 +67,15 @@ def integrated_loudness(audio: np.ndarray, *, sample_rate: int) -> float:
     return float(-0.691 + 10 * np.log10(gated.mean()))
 
 
-def _oversampled_peaks(audio: np.ndarray, start: int, stop: int) -> np.ndarray:
-    """Per-sample peak of the 4x oversampled signal (all channels) for samples [start, stop)."""
-    lo, hi = max(0, start - TP_HALO), min(audio.shape[1], stop + TP_HALO)
-    upsampled = signal.resample_poly(audio[:, lo:hi], OVERSAMPLE, 1, axis=1)
-    per_sample = np.abs(upsampled).reshape(audio.shape[0], -1, OVERSAMPLE).max(axis=(0, 2))
-    return per_sample[start - lo : stop - lo]
-
-
 def true_peak(audio: np.ndarray) -> float:
-    """Maximum true peak in dBTP (BS.1770-4 annex 2: 4x oversampling)."""
+    """Maximum true peak in dBTP (BS.1770-4 annex 2: 4x oversampling; see truepeak.py)."""
     best = 0.0
     for start in range(0, audio.shape[1], BLOCK):
         stop = min(start + BLOCK, audio.shape[1])
         sample_peak = float(np.abs(audio[:, start:stop]).max())
         if db(sample_peak) + TP_SEARCH_MARGIN_DB < db(best):
             continue
-        best = max(best, float(_oversampled_peaks(audio, start, stop).max()))
+        best = max(best, float(peak_envelope(audio, start, stop).max()))
     return db(best)
 
 
@@ -116,7 +107,7 @@ def _limit_in_place(
         if db(float(np.abs(audio[:, start:stop]).max()) * gain) + TP_SEARCH_MARGIN_DB < db(ceiling):
             required = np.ones(stop - start)
         else:
-            required = np.minimum(1.0, ceiling / (gain * _oversampled_peaks(audio, start, stop) + 1e-12))
+            required = np.minimum(1.0, ceiling / (gain * peak_envelope(audio, start, stop) + 1e-12))
         gains = limiter.push(required)
         audio[:, done : done + gains.size] *= (gain * gains).astype(np.float32)
         done += gains.size
