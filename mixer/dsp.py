@@ -1,0 +1,589 @@
+"""Real-time mono mixing chain: input gain → noise gate → compressor → 3-band EQ → limiter.
+
+One float32 frame (normally 960 samples, 20 ms at 48 kHz) goes through one numba kernel
+that carries its state in a :class:`ChainState`, so consecutive frames give exactly the
+output of their concatenation. No Django here: the REST layer validates the frame length,
+builds :class:`ChainSettings` with :meth:`ChainSettings.from_dict` and calls :func:`process`.
+
+Design choices (the numbers are module constants or ``ChainSettings`` defaults):
+
+* Time constants are one-pole: ``a = exp(-1 / (t_ms * fs / 1000))`` (63 % in ``t_ms``).
+* Gate: peak detector (instant rise, ``GATE_DETECTOR_MS`` decay) against the threshold; it
+  stays open for ``hold`` ms after the level drops, and its gain glides between 1 and
+  ``floor`` dB with ``attack`` (opening) and ``release`` (closing) so it never clicks. A new
+  state starts with the gate closed (gain 0), so a stream never opens with a burst of noise.
+* Compressor: feed-forward. Peak detector with instant rise and ``release`` decay; soft-knee
+  gain computer; the gain follows a drop with ``attack`` smoothing. Fixed make-up gain
+  (``makeupGain`` dB, default 0: no automatic make-up, so presets stay predictable).
+  The detector decays by a constant factor, so its log level falls by a constant step and the
+  gain can be advanced by a multiplication (two in the knee). log/exp run only on a new peak
+  or when the level crosses a knee edge; the result matches the per-sample log/exp form to
+  about 1e-12.
+* EQ: RBJ cookbook low shelf 120 Hz (S = 1), peaking bell 1 kHz (Q = 0.9), high shelf 8 kHz
+  (S = 1), transposed direct form II; a band at 0 dB is skipped.
+* Limiter: look-ahead ``LOOKAHEAD_MS`` (72 samples at 48 kHz). The needed gain is held for
+  at least the look-ahead (minimum over the current and previous block of look-ahead + 1
+  samples: a superset of the sliding window, O(1) per sample), released with ``release``, and
+  averaged over look-ahead + 1 samples, so the gain ramps down before a peak and is at or
+  under what that peak needs. A final clamp to the largest float32 at or under the ceiling
+  makes the sample-peak guarantee hold after rounding too.
+* Latency: the look-ahead delay line runs whatever ``limiter.enabled`` says, so latency is a
+  constant ``LATENCY_SAMPLES`` and toggling the limiter does not jump in time.
+* ``bypass``: the input comes back unchanged (same float32 values, zero latency) and the state
+  is left untouched, not advanced and not reset.
+* Tiny state values (under 1e-30) are flushed to zero once per look-ahead block, at positions
+  counted from the start of the stream, so silence never lingers in slow denormal arithmetic
+  and frame splits still do not matter.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+import numbers
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, NamedTuple, cast
+
+import numba
+import numpy as np
+import numpy.typing as npt
+
+SAMPLE_RATE = 48000
+FRAME_SIZE = 960
+LOOKAHEAD_MS = 1.5
+LATENCY_SAMPLES = round(LOOKAHEAD_MS * SAMPLE_RATE / 1000)  # 72: output lags input this much
+GATE_DETECTOR_MS = 10.0
+_F32 = np.dtype(np.float32)
+METER_FLOOR_DB = -120.0  # meters report this instead of -inf (JSON has no infinity)
+LOW_SHELF_HZ, MID_BELL_HZ, HIGH_SHELF_HZ = 120.0, 1000.0, 8000.0
+MID_BELL_Q = 0.9
+_DENORMAL = 1e-30  # state values under this are flushed to zero
+_DEFICIT_FLOOR = 1e-9  # limiter gain within 1e-9 of unity counts as unity
+
+
+# ----------------------------------------------------------------------------- settings
+
+
+class SettingsError(ValueError):
+    """Invalid settings; ``errors`` maps dotted camelCase field paths to messages."""
+
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        self.errors = dict(errors)
+        super().__init__("; ".join(f"{k}: {v}" for k, v in sorted(self.errors.items())))
+
+
+def _param(default: float, low: float, high: float) -> Any:
+    return field(default=default, metadata={"range": (low, high)})
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _check(value: object, spec: dataclasses.Field[Any]) -> str | None:
+    """Why ``value`` is not acceptable for ``spec``, or None."""
+    if "range" in spec.metadata:
+        low, high = spec.metadata["range"]
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            return "must be a number"
+        if not low <= value <= high:  # also rejects NaN
+            return f"must be between {low:g} and {high:g}"
+    elif isinstance(spec.default, bool):
+        if not isinstance(value, bool):
+            return "must be true or false"
+    elif not isinstance(value, spec.default_factory):  # type: ignore[arg-type]  # a section
+        return "must be an object"
+    return None
+
+
+@dataclass(frozen=True)
+class _Section:
+    """Frozen settings group: validates on construction; camelCase JSON in and out."""
+
+    IGNORED_KEYS: ClassVar[frozenset[str]] = frozenset()
+
+    def __post_init__(self) -> None:
+        errors = {}
+        for spec in dataclasses.fields(self):
+            value = getattr(self, spec.name)
+            problem = _check(value, spec)
+            if problem:
+                errors[_camel(spec.name)] = problem
+            elif "range" in spec.metadata:
+                object.__setattr__(self, spec.name, float(value))  # ints from JSON → float
+        if errors:
+            raise SettingsError(errors)
+
+    def merged(self, data: Mapping[str, Any]) -> _Section:
+        """A copy with the camelCase keys of ``data`` applied (None means "keep")."""
+        names = {_camel(spec.name): spec.name for spec in dataclasses.fields(self)}
+        changes: dict[str, Any] = {}
+        errors: dict[str, str] = {}
+        for key, value in data.items():
+            if key in self.IGNORED_KEYS or value is None:
+                continue
+            if key not in names:
+                errors[key] = "unknown field"
+                continue
+            current = getattr(self, names[key])
+            if isinstance(current, _Section):
+                if not isinstance(value, Mapping):
+                    errors[key] = "must be an object"
+                    continue
+                try:
+                    value = current.merged(value)
+                except SettingsError as exc:
+                    errors.update({f"{key}.{k}": v for k, v in exc.errors.items()})
+                    continue
+            changes[names[key]] = value
+        if not errors:
+            try:
+                return dataclasses.replace(self, **changes)
+            except SettingsError as exc:
+                errors.update(exc.errors)
+        raise SettingsError(errors)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for spec in dataclasses.fields(self):
+            value = getattr(self, spec.name)
+            out[_camel(spec.name)] = value.to_dict() if isinstance(value, _Section) else value
+        return out
+
+
+@dataclass(frozen=True)
+class GateSettings(_Section):
+    enabled: bool = True
+    threshold: float = _param(-50.0, -60.0, 0.0)  # dBFS
+    attack: float = _param(1.0, 0.1, 50.0)  # ms, opening glide
+    hold: float = _param(20.0, 0.0, 500.0)  # ms open after the level drops
+    release: float = _param(100.0, 5.0, 2000.0)  # ms, closing glide
+    floor: float = _param(-80.0, -100.0, 0.0)  # dB gain while closed
+
+
+@dataclass(frozen=True)
+class CompressorSettings(_Section):
+    enabled: bool = True
+    ratio: float = _param(4.0, 1.0, 20.0)
+    threshold: float = _param(-20.0, -40.0, 0.0)  # dBFS
+    attack: float = _param(10.0, 0.1, 100.0)  # ms
+    release: float = _param(100.0, 10.0, 1000.0)  # ms
+    knee: float = _param(6.0, 0.0, 24.0)  # dB, soft-knee width
+    makeup_gain: float = _param(0.0, 0.0, 24.0)  # dB
+
+
+@dataclass(frozen=True)
+class EqSettings(_Section):
+    enabled: bool = True
+    low: float = _param(0.0, -12.0, 12.0)  # dB, low shelf at 120 Hz
+    mid: float = _param(0.0, -12.0, 12.0)  # dB, bell at 1 kHz
+    high: float = _param(0.0, -12.0, 12.0)  # dB, high shelf at 8 kHz
+
+
+@dataclass(frozen=True)
+class LimiterSettings(_Section):
+    enabled: bool = True
+    ceiling: float = _param(-1.0, -3.0, 0.0)  # dBFS, sample peak
+    release: float = _param(50.0, 1.0, 1000.0)  # ms
+
+
+@dataclass(frozen=True)
+class ChainSettings(_Section):
+    """The spec's ``config`` object (``genre`` is the caller's business and is ignored)."""
+
+    gain: float = _param(0.0, -20.0, 20.0)  # dB input gain
+    bypass: bool = False
+    noise_gate: GateSettings = field(default_factory=GateSettings)
+    compressor: CompressorSettings = field(default_factory=CompressorSettings)
+    eq: EqSettings = field(default_factory=EqSettings)
+    limiter: LimiterSettings = field(default_factory=LimiterSettings)
+
+    IGNORED_KEYS: ClassVar[frozenset[str]] = frozenset({"genre"})
+
+    @classmethod
+    def from_dict(
+        cls, data: Mapping[str, Any], *, base: ChainSettings | None = None
+    ) -> ChainSettings:
+        """Settings from the spec's camelCase ``config``; missing fields keep ``base``'s."""
+        if not isinstance(data, Mapping):
+            raise SettingsError({"config": "must be an object"})
+        return cast(ChainSettings, (base or cls()).merged(data))
+
+
+# ----------------------------------------------------------------------------- coefficients
+
+# Slots of the coefficient vector read by the kernel (numba folds these globals to constants).
+# fmt: off
+(
+    K_GAIN, K_GATE_ON, K_GATE_THR, K_GATE_DECAY, K_GATE_HOLD, K_GATE_FLOOR, K_GATE_OPEN,
+    K_GATE_CLOSE, K_COMP_ON, K_COMP_LO, K_COMP_HI, K_COMP_DECAY, K_COMP_ATTACK, K_COMP_SLOPE,
+    K_COMP_T, K_COMP_W, K_COMP_STEP, K_COMP_HARD_M, K_COMP_KNEE_Q, K_COMP_MAKEUP, K_EQ_ON,
+    K_LIM_ON, K_LIM_CEIL, K_LIM_CLAMP, K_LIM_DECAY, K_BQ,
+) = range(26)
+N_COEF = K_BQ + 3 * 6  # three biquads: active flag, b0, b1, b2, a1, a2
+
+# Slots of the scalar state vector.
+(
+    S_GATE_ENV, S_GATE_GAIN, S_GATE_HOLD, S_COMP_ENV, S_COMP_TARGET, S_COMP_M, S_COMP_REGION,
+    S_COMP_GAIN, S_LIM_CUR, S_LIM_PREV, S_LIM_DEFICIT, S_LIM_SUM, S_LIM_COUNT, S_POS, S_Z,
+) = range(15)
+# fmt: on
+N_STATE = S_Z + 6  # S_Z..S_Z+5: two memories per biquad
+
+
+def _one_pole(ms: float, fs: int) -> float:
+    return math.exp(-1.0 / (ms * 1e-3 * fs))
+
+
+def rbj_biquad(kind: str, f0: float, gain_db: float, fs: int) -> tuple[float, ...]:
+    """RBJ cookbook (b0, b1, b2, a1, a2) normalised by a0; shelves use S = 1."""
+    amp = 10.0 ** (gain_db / 40.0)
+    w0 = 2.0 * math.pi * f0 / fs
+    cw, sw = math.cos(w0), math.sin(w0)
+    if kind == "peak":
+        alpha = sw / (2.0 * MID_BELL_Q)
+        b = (1 + alpha * amp, -2 * cw, 1 - alpha * amp)
+        a = (1 + alpha / amp, -2 * cw, 1 - alpha / amp)
+    else:
+        sq = math.sqrt(2.0 * amp) * sw  # 2 * sqrt(A) * alpha, with alpha = sin(w0) / sqrt(2)
+        sign = 1.0 if kind == "low" else -1.0  # the high shelf is the low one with cos → -cos
+        p, m = amp + 1.0, amp - 1.0
+        b = (
+            amp * (p - sign * m * cw + sq),
+            sign * 2 * amp * (m - sign * p * cw),
+            amp * (p - sign * m * cw - sq),
+        )
+        a = (p + sign * m * cw + sq, -sign * 2 * (m + sign * p * cw), p + sign * m * cw - sq)
+    return (b[0] / a[0], b[1] / a[0], b[2] / a[0], a[1] / a[0], a[2] / a[0])
+
+
+def _largest_f32_at_most(value: float) -> float:
+    f32 = np.float32(value)
+    if float(f32) > value:
+        f32 = np.nextafter(f32, np.float32(0.0))
+    return float(f32)
+
+
+@functools.lru_cache(maxsize=256)
+def coefficients(settings: ChainSettings, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """The kernel's coefficient vector for ``settings`` (cached; do not modify it)."""
+    c = np.zeros(N_COEF)
+    c[K_GAIN] = 10.0 ** (settings.gain / 20.0)
+    gate, comp, lim = settings.noise_gate, settings.compressor, settings.limiter
+    c[K_GATE_ON] = gate.enabled
+    c[K_GATE_THR] = 10.0 ** (gate.threshold / 20.0)
+    c[K_GATE_DECAY] = _one_pole(GATE_DETECTOR_MS, sample_rate)
+    c[K_GATE_HOLD] = round(gate.hold * 1e-3 * sample_rate)
+    c[K_GATE_FLOOR] = 10.0 ** (gate.floor / 20.0)
+    c[K_GATE_OPEN] = _one_pole(gate.attack, sample_rate)
+    c[K_GATE_CLOSE] = _one_pole(gate.release, sample_rate)
+    _compressor_coefficients(c, comp, sample_rate)
+    c[K_EQ_ON] = settings.eq.enabled
+    bands = (("low", LOW_SHELF_HZ, settings.eq.low), ("peak", MID_BELL_HZ, settings.eq.mid))
+    bands += (("high", HIGH_SHELF_HZ, settings.eq.high),)
+    for i, (kind, f0, gain_db) in enumerate(bands):
+        c[K_BQ + 6 * i] = gain_db != 0.0  # a 0 dB band is an identity: skip it
+        c[K_BQ + 6 * i + 1 : K_BQ + 6 * i + 6] = rbj_biquad(kind, f0, gain_db, sample_rate)
+    c[K_LIM_ON] = lim.enabled
+    c[K_LIM_CEIL] = 10.0 ** (lim.ceiling / 20.0)
+    c[K_LIM_CLAMP] = _largest_f32_at_most(c[K_LIM_CEIL])
+    c[K_LIM_DECAY] = _one_pole(lim.release, sample_rate)
+    return c
+
+
+def _compressor_coefficients(c: np.ndarray, comp: CompressorSettings, fs: int) -> None:
+    """Gain computer in natural-log units: level l = ln(env), gain = exp(gr(l))."""
+    to_ln = math.log(10.0) / 20.0
+    slope = 1.0 / comp.ratio - 1.0
+    t, w = comp.threshold * to_ln, comp.knee * to_ln
+    step = 1.0 / (comp.release * 1e-3 * fs)  # ln-level drop per sample of detector decay
+    c[K_COMP_ON] = comp.enabled
+    c[K_COMP_LO] = math.exp(t - w / 2.0)
+    c[K_COMP_HI] = math.exp(t + w / 2.0)
+    c[K_COMP_DECAY] = math.exp(-step)
+    c[K_COMP_ATTACK] = _one_pole(comp.attack, fs)
+    c[K_COMP_SLOPE], c[K_COMP_T], c[K_COMP_W], c[K_COMP_STEP] = slope, t, w, step
+    c[K_COMP_HARD_M] = math.exp(-slope * step)  # gain ratio per decaying sample, above knee
+    c[K_COMP_KNEE_Q] = math.exp(slope * step * step / w) if w > 0.0 else 1.0
+    c[K_COMP_MAKEUP] = 10.0 ** (comp.makeup_gain / 20.0)
+
+
+# ----------------------------------------------------------------------------- kernel
+# Stage helpers take coefficients as tuples of floats, not the array: an array argument would
+# cost a reference-count round trip per sample once inlined.
+
+_jit = functools.partial(numba.njit, cache=True, fastmath=False, nogil=True)
+
+
+@_jit(inline="always")
+def _gate(
+    v: float, env: float, gain: float, hold: float, k: tuple[float, ...]
+) -> tuple[float, float, float, float]:
+    threshold, decay, hold_samples, floor, open_coef, close_coef = k
+    a = abs(v)
+    env = a if a > env else env * decay
+    if env >= threshold:
+        hold, target = hold_samples, 1.0
+    elif hold > 0.0:
+        hold, target = hold - 1.0, 1.0
+    else:
+        target = floor
+    if gain != target:  # the glide lands exactly on its target, then costs nothing
+        gain = target + (open_coef if target > gain else close_coef) * (gain - target)
+    return v * gain, env, gain, hold
+
+
+@_jit
+def _static_gain(env: float, k: tuple[float, ...]) -> tuple[float, float, float]:
+    """Exact gain computer at ``env``: (gain, per-sample decay multiplier, region 0/1/2)."""
+    low, high, _, _, slope, thr, knee, step, hard_m, _, _ = k
+    if env <= low:
+        return 1.0, 1.0, 0.0
+    u = math.log(env) - thr
+    if env > high:
+        return math.exp(slope * u), hard_m, 2.0
+    u += knee / 2.0  # 0 at the knee's lower edge
+    gr_next = slope * (step * step - 2.0 * u * step) / (2.0 * knee)  # gr(u - step) - gr(u)
+    return math.exp(slope * u * u / (2.0 * knee)), math.exp(gr_next), 1.0
+
+
+@_jit(inline="always")
+def _compressor(
+    v: float, env: float, target: float, m: float, region: float, gain: float, k: tuple
+) -> tuple[float, float, float, float, float, float]:
+    low, high, decay, attack, _, _, _, _, _, knee_q, makeup = k
+    a = abs(v)
+    if a > env:  # new peak: the detector jumps, compute the gain exactly
+        env = a
+        target, m, region = _static_gain(env, k)
+    else:
+        env *= decay
+        if region != 0.0:
+            now = 2.0 if env > high else (1.0 if env > low else 0.0)
+            if now != region:  # crossed a knee edge
+                target, m, region = _static_gain(env, k)
+            else:  # ln level fell by exactly one step: advance the gain by its ratio
+                target *= m
+                if region == 1.0:
+                    m *= knee_q
+    # a drop in gain is smoothed by the attack; a rise follows the detector's release
+    gain = target + attack * (gain - target) if target < gain else target
+    return v * gain * makeup, env, target, m, region, gain
+
+
+@_jit(inline="always")
+def _biquad(
+    v: float, z1: float, z2: float, b: tuple[float, float, float, float, float]
+) -> tuple[float, float, float]:
+    b0, b1, b2, a1, a2 = b
+    y = b0 * v + z1
+    return y, (b1 * v + z2) - a1 * y, b2 * v - a2 * y
+
+
+@_jit(inline="always")
+def _flush(value: float) -> float:
+    return 0.0 if abs(value) < _DENORMAL else value
+
+
+@_jit
+def _db(value: float) -> float:
+    return max(20.0 * math.log10(value), METER_FLOOR_DB) if value > 0.0 else METER_FLOOR_DB
+
+
+@_jit
+def _kernel(
+    x: np.ndarray, y: np.ndarray, c: np.ndarray, s: np.ndarray, ring: np.ndarray
+) -> tuple[float, float, float, float]:
+    """Run the chain over ``x`` into ``y`` with state in ``s`` and ``ring``.
+
+    Returns the frame's meters: peak dBFS, RMS dBFS, compressor and limiter reduction dB.
+    """
+    gain_in, gate_on, comp_on = c[K_GAIN], c[K_GATE_ON] != 0.0, c[K_COMP_ON] != 0.0
+    eq_on, lim_on = c[K_EQ_ON] != 0.0, c[K_LIM_ON] != 0.0
+    gate_k = (c[K_GATE_THR], c[K_GATE_DECAY], c[K_GATE_HOLD], c[K_GATE_FLOOR],
+              c[K_GATE_OPEN], c[K_GATE_CLOSE])  # fmt: skip
+    comp_k = (c[K_COMP_LO], c[K_COMP_HI], c[K_COMP_DECAY], c[K_COMP_ATTACK], c[K_COMP_SLOPE],
+              c[K_COMP_T], c[K_COMP_W], c[K_COMP_STEP], c[K_COMP_HARD_M], c[K_COMP_KNEE_Q],
+              c[K_COMP_MAKEUP])  # fmt: skip
+    on0, on1, on2 = c[K_BQ] != 0.0, c[K_BQ + 6] != 0.0, c[K_BQ + 12] != 0.0
+    bq0 = (c[K_BQ + 1], c[K_BQ + 2], c[K_BQ + 3], c[K_BQ + 4], c[K_BQ + 5])
+    bq1 = (c[K_BQ + 7], c[K_BQ + 8], c[K_BQ + 9], c[K_BQ + 10], c[K_BQ + 11])
+    bq2 = (c[K_BQ + 13], c[K_BQ + 14], c[K_BQ + 15], c[K_BQ + 16], c[K_BQ + 17])
+    g_env, g_gain, g_hold = s[S_GATE_ENV], s[S_GATE_GAIN], s[S_GATE_HOLD]
+    c_env, c_target, c_m = s[S_COMP_ENV], s[S_COMP_TARGET], s[S_COMP_M]
+    c_region, c_gain = s[S_COMP_REGION], s[S_COMP_GAIN]
+    z0, z1, z2, z3, z4, z5 = s[S_Z], s[S_Z + 1], s[S_Z + 2], s[S_Z + 3], s[S_Z + 4], s[S_Z + 5]
+    cur, prev, deficit = s[S_LIM_CUR], s[S_LIM_PREV], s[S_LIM_DEFICIT]
+    total, count, pos = s[S_LIM_SUM], s[S_LIM_COUNT], int(s[S_POS])
+    delay, deficits = ring[0], ring[1]
+    size = delay.shape[0]  # look-ahead + 1
+    ceil, clamp, lim_decay, inv_size = c[K_LIM_CEIL], c[K_LIM_CLAMP], c[K_LIM_DECAY], 1.0 / size
+    peak, sumsq, comp_min, lim_min = 0.0, 0.0, 1.0, 1.0
+    for i in range(x.shape[0]):
+        v = x[i] * gain_in
+        if gate_on:
+            v, g_env, g_gain, g_hold = _gate(v, g_env, g_gain, g_hold, gate_k)
+        if comp_on:
+            v, c_env, c_target, c_m, c_region, c_gain = _compressor(
+                v, c_env, c_target, c_m, c_region, c_gain, comp_k
+            )
+            comp_min = min(comp_min, c_gain)
+        if eq_on:
+            if on0:
+                v, z0, z1 = _biquad(v, z0, z1, bq0)
+            if on1:
+                v, z2, z3 = _biquad(v, z2, z3, bq1)
+            if on2:
+                v, z4, z5 = _biquad(v, z4, z5, bq2)
+        if pos == 0:  # block boundary (absolute position): rotate the hold, flush denormals
+            prev, cur = cur, 1.0
+            g_env, c_env = _flush(g_env), _flush(c_env)
+            z0, z1, z2 = _flush(z0), _flush(z1), _flush(z2)
+            z3, z4, z5 = _flush(z3), _flush(z4), _flush(z5)
+        nxt = pos + 1 if pos + 1 < size else 0
+        out = delay[nxt]  # the sample from `size - 1` samples ago: the look-ahead delay
+        delay[pos] = v
+        if lim_on:  # gain: held least need, released, averaged over the window (`total`)
+            a = abs(v)
+            if a > ceil:
+                cur = min(cur, ceil / a)
+            decayed = deficit * lim_decay
+            deficit = max(1.0 - min(cur, prev), decayed if decayed > _DEFICIT_FLOOR else 0.0)
+            old = deficits[pos]
+            deficits[pos] = deficit
+            if deficit != 0.0 or count != 0.0:  # else the whole window is at unity: gain 1
+                count += (deficit != 0.0) - (old != 0.0)
+                total = total + (deficit - old) if count > 0.0 else 0.0  # exact 0 when idle
+                lim_gain = 1.0 - total * inv_size
+                lim_min = min(lim_min, lim_gain)
+                out = min(max(out * lim_gain, -clamp), clamp)  # the clamp covers rounding
+        pos = nxt
+        peak = max(peak, abs(out))
+        sumsq += out * out
+        y[i] = out
+    s[S_GATE_ENV], s[S_GATE_GAIN], s[S_GATE_HOLD] = g_env, g_gain, g_hold
+    s[S_COMP_ENV], s[S_COMP_TARGET], s[S_COMP_M] = c_env, c_target, c_m
+    s[S_COMP_REGION], s[S_COMP_GAIN] = c_region, c_gain
+    s[S_Z], s[S_Z + 1], s[S_Z + 2], s[S_Z + 3], s[S_Z + 4], s[S_Z + 5] = z0, z1, z2, z3, z4, z5
+    s[S_LIM_CUR], s[S_LIM_PREV], s[S_LIM_DEFICIT] = cur, prev, deficit
+    s[S_LIM_SUM], s[S_LIM_COUNT], s[S_POS] = total, count, pos
+    rms = math.sqrt(sumsq / x.shape[0])
+    return _db(peak), _db(rms), -_db(comp_min) + 0.0, -_db(lim_min) + 0.0  # + 0.0: no -0.0
+
+
+# ----------------------------------------------------------------------------- public API
+
+
+@dataclass(eq=False)
+class ChainState:
+    """Everything the chain remembers between frames (one per stream; not thread-safe)."""
+
+    scalars: np.ndarray  # float64 (N_STATE,): envelopes, gains, biquad memories, counters
+    ring: np.ndarray  # float64 (2, look-ahead + 1): delay line, limiter gain deficits
+    sample_rate: int
+    _coef_for: ChainSettings | None = field(default=None, repr=False)
+    _coef: np.ndarray | None = field(default=None, repr=False)
+
+
+def new_state(*, sample_rate: int = SAMPLE_RATE) -> ChainState:
+    """A fresh state: silence history, gate closed, no gain reduction."""
+    scalars = np.zeros(N_STATE)
+    scalars[[S_COMP_TARGET, S_COMP_M, S_COMP_GAIN, S_LIM_CUR, S_LIM_PREV]] = 1.0
+    size = round(LOOKAHEAD_MS * sample_rate / 1000) + 1
+    return ChainState(scalars=scalars, ring=np.zeros((2, size)), sample_rate=sample_rate)
+
+
+class ProcessResult(NamedTuple):
+    """One processed frame and its meters (silence reads ``METER_FLOOR_DB``)."""
+
+    samples: np.ndarray  # float32, same length as the input
+    peak_db: float  # output sample peak, dBFS
+    rms_db: float  # output RMS, dBFS (a full-scale square wave is 0 dBFS)
+    compressor_gr_db: float  # deepest compressor gain reduction in the frame, dB (>= 0)
+    limiter_gr_db: float  # deepest limiter gain reduction in the frame, dB (>= 0)
+
+
+class FrameError(ValueError):
+    """The audio frame is not a 1-D, non-empty array of finite float32-range numbers."""
+
+
+@_jit
+def _all_finite(x: np.ndarray) -> bool:
+    for v in x:  # noqa: SIM110 (a plain loop compiles best); 3x faster than np.isfinite().all()
+        if not math.isfinite(v):
+            return False
+    return True
+
+
+def _as_float32(x: object) -> np.ndarray:
+    try:
+        arr = np.asarray(x)
+        if arr.dtype.kind == "O":  # e.g. a list mixing ints and floats
+            arr = arr.astype(np.float64)
+    except (TypeError, ValueError):
+        raise FrameError("audio must be an array of numbers") from None
+    if arr.dtype.kind not in "fiu":
+        raise FrameError(f"audio must be real numbers, got dtype {arr.dtype}")
+    if arr.ndim != 1:
+        raise FrameError(f"audio must be 1-D (mono), got shape {arr.shape}")
+    with np.errstate(over="ignore", invalid="ignore"):  # too large for float32: inf, below
+        return np.ascontiguousarray(arr, dtype=np.float32)
+
+
+def valid_frame(x: object) -> np.ndarray:
+    """``x`` as a contiguous float32 1-D array, or :class:`FrameError` saying what is wrong."""
+    if type(x) is np.ndarray and x.dtype == _F32 and x.ndim == 1 and x.flags.c_contiguous:
+        arr = x  # the common case, without copies
+    else:
+        arr = _as_float32(x)
+    if arr.size == 0:
+        raise FrameError("audio must contain at least one sample")
+    if not _all_finite(arr):
+        raise FrameError("audio must be finite (no NaN/inf) and within float32 range")
+    return arr
+
+
+def _coefficients_for(state: ChainState, settings: ChainSettings) -> np.ndarray:
+    if state._coef_for is not settings:  # identity check: the usual case costs nothing
+        state._coef = coefficients(settings, state.sample_rate)
+        state._coef_for = settings
+    return cast(np.ndarray, state._coef)
+
+
+def process(
+    frame: npt.ArrayLike,
+    *,
+    settings: ChainSettings,
+    state: ChainState,
+    sample_rate: int = SAMPLE_RATE,
+) -> ProcessResult:
+    """Process one frame (any length >= 1), advancing ``state``.
+
+    The output lags the input by ``LATENCY_SAMPLES`` (the limiter's look-ahead): keep one
+    state per stream, and feed ``LATENCY_SAMPLES`` zeros at the end to get the last samples
+    out. With ``settings.bypass`` the input comes back as is and ``state`` is not touched.
+    Raises :class:`FrameError` for a bad frame, ValueError for a state of another rate.
+    """
+    if sample_rate != state.sample_rate:
+        raise ValueError(f"state was made for {state.sample_rate} Hz, not {sample_rate} Hz")
+    x = valid_frame(frame)
+    if settings.bypass:
+        out = x.copy()
+        wide = out.astype(np.float64)
+        peak, rms = float(np.max(np.abs(wide))), math.sqrt(float(np.dot(wide, wide)) / out.size)
+        return ProcessResult(out, _db(peak), _db(rms), 0.0, 0.0)
+    out = np.empty(x.size, _F32)
+    meters = _kernel(x, out, _coefficients_for(state, settings), state.scalars, state.ring)
+    return ProcessResult(out, *meters)
+
+
+def warm_up() -> float:
+    """Compile or load the kernel from numba's cache (call at worker start); seconds taken."""
+    start = time.perf_counter()
+    for bypass in (False, True):
+        process(np.zeros(8, np.float32), settings=ChainSettings(bypass=bypass), state=new_state())
+    return time.perf_counter() - start
