@@ -7,6 +7,18 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "audioservices.settings")
 django_asgi_app = get_asgi_application()
 
-from channels.routing import ProtocolTypeRouter  # noqa: E402 - needs Django set up first
+# Imported after Django is set up: these touch models and settings.
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.urls import path  # noqa: E402
 
-application = ProtocolTypeRouter({"http": django_asgi_app})
+from audioservices.jobs.consumers import ProcessingConsumer  # noqa: E402
+
+application = ProtocolTypeRouter({
+    "http": django_asgi_app,
+    # Origin checking is the WebSocket's CSRF protection: only our own hosts may connect.
+    "websocket": AllowedHostsOriginValidator(
+        AuthMiddlewareStack(URLRouter([path("ws/processing/", ProcessingConsumer.as_asgi())]))
+    ),
+})
