@@ -95,26 +95,41 @@ class LoudnessReport:
                 for k, v in asdict(self).items()}
 
 
+@dataclass
+class _LimiterPass:
+    deepest_cut_db: float
+    input_peak: float  # true peak where the envelope ran, sample peak elsewhere (linear)
+    engaged: bool  # False: every block was far below the ceiling, output = input * gain
+
+
 def _limit_in_place(
     audio: np.ndarray, *, gain: float, ceiling: float, sample_rate: int, progress: Progress
-) -> float:
-    """Apply ``gain`` then the look-ahead limiter, block by block; return the deepest cut (dB)."""
+) -> _LimiterPass:
+    """Apply ``gain`` then the look-ahead limiter, block by block.
+
+    The true-peak envelope computed for the limiter also gives the input's true peak, so the
+    input is not scanned a second time.
+    """
     limiter = LookaheadLimiter(sample_rate=sample_rate)
-    done = 0
+    done, input_peak, engaged = 0, 0.0, False
     length = audio.shape[1]
     for start in range(0, length, BLOCK):
         stop = min(start + BLOCK, length)
-        if db(float(np.abs(audio[:, start:stop]).max()) * gain) + TP_SEARCH_MARGIN_DB < db(ceiling):
-            required = np.ones(stop - start)
+        sample_peak = float(np.abs(audio[:, start:stop]).max())
+        if db(sample_peak * gain) + TP_SEARCH_MARGIN_DB < db(ceiling):
+            required, block_peak = np.ones(stop - start), sample_peak
         else:
-            required = np.minimum(1.0, ceiling / (gain * peak_envelope(audio, start, stop) + 1e-12))
+            envelope = peak_envelope(audio, start, stop)
+            required = np.minimum(1.0, ceiling / (gain * envelope + 1e-12))
+            block_peak, engaged = float(envelope.max()), True
+        input_peak = max(input_peak, block_peak)
         gains = limiter.push(required)
         audio[:, done : done + gains.size] *= (gain * gains).astype(np.float32)
         done += gains.size
         progress(stop / length)
     tail = limiter.flush()[: length - done]
     audio[:, done:] *= (gain * tail).astype(np.float32)
-    return limiter.deepest_cut_db
+    return _LimiterPass(limiter.deepest_cut_db, input_peak, engaged)
 
 
 def boost(
@@ -132,13 +147,14 @@ def boost(
     """
     report_progress = progress or (lambda _fraction: None)
     input_lufs = integrated_loudness(audio, sample_rate=sample_rate)
-    input_tp = true_peak(audio)
     ceiling = 10 ** ((ceiling_dbtp - LIMITER_MARGIN_DB) / 20)
-    cut = _limit_in_place(
+    limited = _limit_in_place(
         audio, gain=10 ** (gain_db / 20), ceiling=ceiling, sample_rate=sample_rate,
         progress=lambda f: report_progress(0.9 * f),
     )
     output_tp = true_peak(audio)
+    # An idle limiter left output = input * gain exactly: the input's true peak follows.
+    input_tp = db(limited.input_peak) if limited.engaged else output_tp - gain_db
     if output_tp > ceiling_dbtp:  # a last, tiny, whole-file trim: never ship an over
         audio *= np.float32(10 ** ((ceiling_dbtp - output_tp - 0.01) / 20))
         output_tp = true_peak(audio)
@@ -146,5 +162,5 @@ def boost(
     report_progress(1.0)
     applied = output_lufs - input_lufs if np.isfinite(input_lufs) else None
     return audio, LoudnessReport(
-        input_lufs, output_lufs, input_tp, output_tp, gain_db, applied, cut
+        input_lufs, output_lufs, input_tp, output_tp, gain_db, applied, limited.deepest_cut_db
     )
