@@ -3,10 +3,7 @@
     python bench/boost.py [--sizes 1 10 60]
 """
 
-import argparse
-import sys
-
-from common import RATE, child_main, table
+from common import RATE, main
 
 from audioservices.audio.loudness import BOOST_GAIN_DB, boost
 
@@ -17,9 +14,4 @@ def run(audio) -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--child"]:
-        child_main(run)
-    else:
-        parser = argparse.ArgumentParser(description=__doc__)
-        parser.add_argument("--sizes", type=float, nargs="+", default=[1, 10, 60])
-        table(__file__, "boost 5x", parser.parse_args().sizes)
+    main(__file__, "boost 5x", run)

@@ -6,6 +6,7 @@ run alone. Input: real speech from ../shared/data tiled, plus real noise, 44.1 k
 
 from __future__ import annotations
 
+import argparse
 import json
 import resource
 import subprocess
@@ -50,6 +51,16 @@ def measure(run: Callable[[np.ndarray], object], minutes: float) -> dict:
 
 def child_main(run: Callable[[np.ndarray], object]) -> None:
     print(json.dumps(measure(run, float(sys.argv[2]))))
+
+
+def main(script: str, name: str, run: Callable[[np.ndarray], object]) -> None:
+    """``script --child MINUTES`` measures one size; otherwise print the table for --sizes."""
+    if sys.argv[1:2] == ["--child"]:
+        child_main(run)
+        return
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", type=float, nargs="+", default=[1, 10, 60])
+    table(script, name, parser.parse_args().sizes)
 
 
 def table(script: str, name: str, sizes: list[float]) -> None:

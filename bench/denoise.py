@@ -3,10 +3,7 @@
     python bench/denoise.py [--sizes 1 10 60]
 """
 
-import argparse
-import sys
-
-from common import RATE, child_main, table
+from common import RATE, main
 
 from denoise.engine import denoise
 
@@ -16,9 +13,4 @@ def run(audio) -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--child"]:
-        child_main(run)
-    else:
-        parser = argparse.ArgumentParser(description=__doc__)
-        parser.add_argument("--sizes", type=float, nargs="+", default=[1, 10, 60])
-        table(__file__, "denoise", parser.parse_args().sizes)
+    main(__file__, "denoise", run)

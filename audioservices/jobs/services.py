@@ -31,7 +31,6 @@ logger = logging.getLogger(__name__)
 HEARTBEAT_STALE_S = 120
 PROGRESS_MIN_INTERVAL_S = 0.5
 GAVE_UP = "Processing was interrupted {attempts} times (the worker stopped); giving up."
-WORKER_LOST = "The worker processing this job stopped responding."
 
 
 def upload_accept(
@@ -156,15 +155,3 @@ def job_retry(*, kind: JobKind, job: AbstractJob) -> bool:
     if updated:
         transaction.on_commit(lambda: job_enqueue(kind=kind, job=job))
     return bool(updated)
-
-
-def stale_jobs_fail(*, kind: JobKind) -> int:
-    """Fail jobs whose worker stopped heartbeating and that no delivery will re-take."""
-    stale = timezone.now() - timedelta(seconds=HEARTBEAT_STALE_S * 3)
-    jobs = kind.model.objects.filter(status=JobStatus.PROCESSING, heartbeat_at__lt=stale)
-    count = 0
-    for job in jobs:
-        job_fail(job=job, message=WORKER_LOST)
-        count += 1
-    return count
-
