@@ -10,6 +10,8 @@ stamp=".venv/.installed-$(sha256sum "$1" requirements.txt | sha256sum | cut -c1-
 if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
   .venv/bin/python -m pip install --quiet -r "$1"
+  # torchaudio 2.11's native libraries do not load beside torch 2.13; its Python parts do.
+  rm -f .venv/lib/python3*/site-packages/torchaudio/lib/*.so
   touch "$stamp"
 fi
 export PATH="$PWD/.venv/bin:$PATH"
