@@ -25,6 +25,7 @@ from audioservices.audio.errors import InvalidAudio
 from audioservices.audio.validate import probe
 from audioservices.jobs import registry, services, storage
 from audioservices.jobs.models import AbstractJob
+from audioservices.weights import WeightsMissing
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ def _process(kind: registry.JobKind, job: AbstractJob) -> None:
         fields = {**written, **result.extra_fields}
         if services.job_complete(job=job, outputs=fields, report=result.report):
             written = {}  # they belong to the job now
-    except (InvalidAudio, JobError) as exc:
+    except (InvalidAudio, JobError, WeightsMissing) as exc:
         services.job_fail(job=job, message=str(exc))
     except SoftTimeLimitExceeded:
         services.job_fail(job=job, message=TIMED_OUT.format(limit=settings.JOB_TIME_LIMIT_S))
