@@ -103,6 +103,14 @@ CHANNEL_LAYERS = {
 # --- celery ---------------------------------------------------------------------------------
 JOB_TIME_LIMIT_S = env.int("JOB_TIME_LIMIT_S", default=3 * 3600)
 JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
+# A running job's worker touches heartbeat_at every JOB_HEARTBEAT_INTERVAL_S; a job whose
+# heartbeat is older than JOB_HEARTBEAT_STALE_S lost its worker and may be taken again. The
+# sweeper (Celery beat, every JOB_SWEEP_INTERVAL_S) re-queues those and pending jobs whose
+# message was lost, and fails a job after JOB_MAX_ATTEMPTS interrupted runs.
+JOB_HEARTBEAT_INTERVAL_S = env.float("JOB_HEARTBEAT_INTERVAL_S", default=15.0)
+JOB_HEARTBEAT_STALE_S = env.float("JOB_HEARTBEAT_STALE_S", default=120.0)
+JOB_PENDING_REQUEUE_S = env.float("JOB_PENDING_REQUEUE_S", default=900.0)
+JOB_SWEEP_INTERVAL_S = env.float("JOB_SWEEP_INTERVAL_S", default=60.0)
 CELERY_BROKER_URL = redis_urls.celery_broker_url(REDIS_URL)
 CELERY_RESULT_BACKEND = None  # job state lives in the database, not in Celery results
 CELERY_TASK_ACKS_LATE = True
@@ -114,6 +122,10 @@ CELERY_TASK_SOFT_TIME_LIMIT = JOB_TIME_LIMIT_S
 # longest job, or a long job would run again while the first run is still going.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": JOB_TIME_LIMIT_S + 600}
 CELERY_TASK_DEFAULT_QUEUE = "cpu"
+CELERY_BEAT_SCHEDULE = {
+    "jobs-sweep": {"task": "jobs.sweep", "schedule": JOB_SWEEP_INTERVAL_S,
+                   "options": {"queue": "cpu", "expires": JOB_SWEEP_INTERVAL_S}},
+}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 

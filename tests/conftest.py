@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -30,29 +31,58 @@ def _database_url(db: dict) -> str:
     return f"postgres://{auth}{db.get('HOST') or 'localhost'}:{db.get('PORT') or 5432}/{db['NAME']}"
 
 
+class Worker:
+    """A real Celery worker (prefork, one child: time limits need it) on the test database;
+    can be killed and restarted."""
+
+    # Short heartbeats so the worker-fault tests can see a dead worker's job go stale.
+    FAULT_SETTINGS = {"JOB_HEARTBEAT_INTERVAL_S": "0.5", "JOB_HEARTBEAT_STALE_S": "3"}
+
+    def __init__(self, env: dict) -> None:
+        self.env = {**env, **self.FAULT_SETTINGS}
+        self.process: subprocess.Popen | None = None
+        self.generation = 0
+
+    def start(self) -> None:
+        from audioservices.celery import app
+
+        self.generation += 1
+        name = f"test-{os.getpid()}-{self.generation}@localhost"
+        log = open(ROOT / "var" / f"test-worker-{os.getpid()}.log", "a")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "audioservices", "worker", "-P", "prefork", "-c", "1",
+             "-Q", "cpu,gpu", "-n", name, "--without-mingle", "--without-gossip"],
+            env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: kill() takes the pool child too
+        )
+        log.close()
+        deadline = time.monotonic() + 60
+        while not app.control.ping(destination=[name], timeout=0.5):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the Celery worker did not start; see {log.name}")
+
+    def kill(self) -> None:
+        """SIGKILL to the whole worker: no warm shutdown, no ack, as when a machine dies."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()  # warm shutdown: the main process stops its pool
+            self.process.wait(timeout=30)
+
+
 @pytest.fixture(scope="session")
 def celery_worker(django_db_setup, django_db_blocker):
     """A real worker process consuming from the real broker, on the test database."""
     from audioservices.celery import app
 
     app.control.purge()  # messages left by an earlier run name jobs of another database
-    name = f"test-{os.getpid()}@localhost"
-    env = {**os.environ, "DATABASE_URL": _database_url(connection.settings_dict),
-           "MEDIA_ROOT": str(settings.MEDIA_ROOT), "REDIS_URL": settings.REDIS_URL}
-    log = open(ROOT / "var" / f"test-worker-{os.getpid()}.log", "w")  # noqa: SIM115
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "audioservices", "worker", "-P", "solo",
-         "-Q", "cpu,gpu", "-n", name, "--without-mingle", "--without-gossip"],
-        env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 60
-    while not app.control.ping(destination=[name], timeout=0.5):
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"the Celery worker did not start; see {log.name}")
-    yield process
-    process.terminate()
-    process.wait(timeout=30)
-    log.close()
+    worker = Worker({**os.environ, "DATABASE_URL": _database_url(connection.settings_dict),
+                     "MEDIA_ROOT": str(settings.MEDIA_ROOT), "REDIS_URL": settings.REDIS_URL})
+    worker.start()
+    yield worker
+    worker.stop()
 
 
 @pytest.fixture

@@ -73,3 +73,8 @@ def upload(data: bytes, name: str) -> io.BytesIO:
     buffer = io.BytesIO(data)
     buffer.name = name
     return buffer
+
+
+def upload_form(kind: str, audio_file, **fields) -> dict:
+    """The upload form of a service, with ``audio_file`` as its (main) input."""
+    return {"audio_file": audio_file, **fields}

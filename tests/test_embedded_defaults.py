@@ -25,14 +25,14 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
+def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 180.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert process.poll() is None, "the service exited during start-up"
         try:
-            requests.get(url, timeout=1)
+            requests.get(url, timeout=10)
             return
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or busy starting
             time.sleep(0.2)
     raise AssertionError("the service did not answer in time")
 

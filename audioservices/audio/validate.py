@@ -20,6 +20,7 @@ from audioservices.audio.errors import (
     NOT_FINITE,
     TOO_LONG,
     TOO_MANY_CHANNELS,
+    TRUNCATED,
     UNREADABLE,
     UNSUPPORTED_TYPE,
     InvalidAudio,
@@ -75,7 +76,31 @@ def check_limits(info: AudioInfo, *, max_duration_s: float) -> AudioInfo:
     return info
 
 
+def _wav_data_overruns_file(path: Path) -> bool:
+    """True when a RIFF WAV's data chunk claims more bytes than the file holds.
+
+    libsndfile silently shortens such files; we refuse them, because a header that lies about
+    its size is a truncated upload or a crafted file. Sizes of 0 and 0xFFFFFFFF mean "unknown"
+    (streaming recorders, RF64) and are accepted.
+    """
+    size = Path(path).stat().st_size
+    with open(path, "rb") as handle:
+        if handle.read(4) != b"RIFF":
+            return False
+        handle.seek(12)
+        while True:
+            header = handle.read(8)
+            if len(header) < 8:
+                return False
+            chunk, length = header[:4], int.from_bytes(header[4:], "little")
+            if chunk == b"data":
+                return length not in (0, 0xFFFFFFFF) and handle.tell() + length > size
+            handle.seek(length + (length & 1), 1)
+
+
 def _probe_soundfile(path: Path, fmt: str) -> AudioInfo:
+    if fmt == "wav" and _wav_data_overruns_file(path):
+        raise InvalidAudio(TRUNCATED, unsupported=True)
     try:
         info = sf.info(str(path))
     except (sf.LibsndfileError, RuntimeError) as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -24,11 +25,10 @@ from audioservices.audio.validate import AudioInfo, probe
 from audioservices.jobs import storage
 from audioservices.jobs.events import job_event_send
 from audioservices.jobs.models import AbstractJob, JobStatus
-from audioservices.jobs.registry import JobKind
+from audioservices.jobs.registry import JobKind, all_kinds
 
 logger = logging.getLogger(__name__)
 
-HEARTBEAT_STALE_S = 120
 PROGRESS_MIN_INTERVAL_S = 0.5
 GAVE_UP = "Processing was interrupted {attempts} times (the worker stopped); giving up."
 
@@ -75,7 +75,7 @@ def job_enqueue(*, kind: JobKind, job: AbstractJob) -> None:
 
 def job_claim(*, kind: JobKind, job_id: int) -> AbstractJob | None:
     """pending -> processing; or re-take a job whose worker died. None: nothing to do."""
-    stale = timezone.now() - timedelta(seconds=HEARTBEAT_STALE_S)
+    stale = timezone.now() - timedelta(seconds=settings.JOB_HEARTBEAT_STALE_S)
     claimable = Q(status=JobStatus.PENDING) | Q(status=JobStatus.PROCESSING, heartbeat_at__lt=stale)
     now = timezone.now()
     claimed = kind.model.objects.filter(claimable, pk=job_id).update(
@@ -145,6 +145,35 @@ def job_delete(*, job: AbstractJob) -> None:
     names = [f.name for f in job.file_fields()]
     job.delete()
     transaction.on_commit(lambda: storage.files_delete(names=names))
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    requeued: int = 0
+    failed: int = 0
+
+
+def job_sweep(*, stale_after_s: float, pending_after_s: float) -> SweepReport:
+    """Re-queue jobs whose worker died (stale heartbeat) or whose message was lost (pending
+    too long); fail those already interrupted JOB_MAX_ATTEMPTS times. Claiming is a CAS, so a
+    job re-queued while its message is still in the broker still runs once."""
+    now = timezone.now()
+    requeued = failed = 0
+    for kind in all_kinds():
+        stale = kind.model.objects.filter(
+            status=JobStatus.PROCESSING, heartbeat_at__lt=now - timedelta(seconds=stale_after_s))
+        lost = kind.model.objects.filter(
+            status=JobStatus.PENDING, uploaded_at__lt=now - timedelta(seconds=pending_after_s))
+        for job in [*stale, *lost]:
+            if job.status == JobStatus.PROCESSING and job.attempts >= settings.JOB_MAX_ATTEMPTS:
+                job_fail(job=job, message=GAVE_UP.format(attempts=job.attempts))
+                failed += 1
+            else:
+                job_enqueue(kind=kind, job=job)
+                requeued += 1
+    if requeued or failed:
+        logger.warning("sweep: %d job(s) re-queued, %d failed", requeued, failed)
+    return SweepReport(requeued=requeued, failed=failed)
 
 
 def job_retry(*, kind: JobKind, job: AbstractJob) -> bool:

@@ -29,7 +29,6 @@ from audioservices.weights import WeightsMissing
 
 logger = logging.getLogger(__name__)
 
-HEARTBEAT_INTERVAL_S = 15.0
 TIMED_OUT = "Processing took longer than the {limit} s limit and was stopped."
 INTERNAL_ERROR = "Processing failed because of an internal error; it has been logged."
 
@@ -52,7 +51,7 @@ def _heartbeat(job: AbstractJob):
     stop = threading.Event()
 
     def beat() -> None:
-        while not stop.wait(HEARTBEAT_INTERVAL_S):
+        while not stop.wait(settings.JOB_HEARTBEAT_INTERVAL_S):
             services.job_heartbeat(job=job)
         connection.close()
 
@@ -110,3 +109,11 @@ def run_job(kind_name: str, job_id: int) -> None:
         return
     with _heartbeat(job):
         _process(kind, job)
+
+
+@shared_task(name="jobs.sweep", ignore_result=True)
+def sweep_jobs() -> None:
+    """Run by Celery beat: see services.job_sweep."""
+    close_old_connections()
+    services.job_sweep(stale_after_s=settings.JOB_HEARTBEAT_STALE_S,
+                       pending_after_s=settings.JOB_PENDING_REQUEUE_S)

@@ -50,7 +50,9 @@ class Command(BaseCommand):
             subprocess.Popen([python, "-m", "daphne", "-b", host, "-p", str(port),
                               "audioservices.asgi:application"], env=env),
             subprocess.Popen([python, "-m", "celery", "-A", "audioservices", "worker",
-                              "-Q", "cpu,gpu", "-c", str(concurrency), "--loglevel", "INFO"],
+                              "-Q", "cpu,gpu", "-c", str(concurrency), "--loglevel", "INFO",
+                              # one machine: the worker also runs beat (the job sweeper)
+                              "--beat", "--schedule", str(settings.VAR_DIR / "celerybeat")],
                              env=env),
         ]
         url = f"http://{host}:{port}/"
