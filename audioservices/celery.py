@@ -6,4 +6,4 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "audioservices.settings")
 
 app = Celery("audioservices")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["audioservices.jobs"])
+app.autodiscover_tasks(["audioservices.jobs", "webhooks"])

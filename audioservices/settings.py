@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "audioservices.jobs",
     "denoise",
     "boost",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -122,6 +123,11 @@ CELERY_TASK_SOFT_TIME_LIMIT = JOB_TIME_LIMIT_S
 # longest job, or a long job would run again while the first run is still going.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": JOB_TIME_LIMIT_S + 600}
 CELERY_TASK_DEFAULT_QUEUE = "cpu"
+# Webhooks: private/loopback targets are refused (SSRF) unless allowed (tests, intranets).
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_RETRY_BASE_S = env.float("WEBHOOK_RETRY_BASE_S", default=15.0)  # 15 s ... 16 min
+WEBHOOK_TIMEOUT_S = env.float("WEBHOOK_TIMEOUT_S", default=10.0)
 CELERY_BEAT_SCHEDULE = {
     "jobs-sweep": {"task": "jobs.sweep", "schedule": JOB_SWEEP_INTERVAL_S,
                    "options": {"queue": "cpu", "expires": JOB_SWEEP_INTERVAL_S}},

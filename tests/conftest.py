@@ -35,11 +35,13 @@ class Worker:
     """A real Celery worker (prefork, one child: time limits need it) on the test database;
     can be killed and restarted."""
 
-    # Short heartbeats so the worker-fault tests can see a dead worker's job go stale.
-    FAULT_SETTINGS = {"JOB_HEARTBEAT_INTERVAL_S": "0.5", "JOB_HEARTBEAT_STALE_S": "3"}
+    # Short heartbeats so the worker-fault tests can see a dead worker's job go stale; fast
+    # webhook retries to a receiver on 127.0.0.1.
+    TEST_SETTINGS = {"JOB_HEARTBEAT_INTERVAL_S": "0.5", "JOB_HEARTBEAT_STALE_S": "3",
+                     "WEBHOOK_RETRY_BASE_S": "0.2", "WEBHOOK_ALLOW_PRIVATE_TARGETS": "1"}
 
     def __init__(self, env: dict) -> None:
-        self.env = {**env, **self.FAULT_SETTINGS}
+        self.env = {**env, **self.TEST_SETTINGS}
         self.process: subprocess.Popen | None = None
         self.generation = 0
 

@@ -26,6 +26,7 @@ from audioservices.jobs import storage
 from audioservices.jobs.events import job_event_send
 from audioservices.jobs.models import AbstractJob, JobStatus
 from audioservices.jobs.registry import JobKind, all_kinds
+from audioservices.jobs.signals import job_finished
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +130,7 @@ def job_complete(*, job: AbstractJob, outputs: dict[str, str], report: dict) -> 
     if done:
         job.refresh_from_db()
         job_event_send(job)
+        job_finished.send(sender=type(job), job=job)
     return bool(done)
 
 
@@ -139,6 +141,7 @@ def job_fail(*, job: AbstractJob, message: str) -> None:
     if updated:
         job.refresh_from_db()
         job_event_send(job)
+        job_finished.send(sender=type(job), job=job)
 
 
 def job_delete(*, job: AbstractJob) -> None:
