@@ -11,18 +11,23 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpResponse
 from django.utils.cache import patch_cache_control
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from audioservices.jobs import selectors, storage
 from audioservices.jobs.errors import FILE_NOT_FOUND, ServiceError
+from audioservices.jobs.schema import ErrorSerializer
 
 CONTENT_TYPES = {".mp3": "audio/mpeg", ".wav": "audio/wav", ".m4a": "audio/mp4",
                  ".flac": "audio/flac", ".png": "image/png"}
 
 
 class MediaDownloadApi(APIView):
+    @extend_schema(tags=["media"], responses={
+        (200, "application/octet-stream"): OpenApiTypes.BINARY, 404: ErrorSerializer})
     def get(self, request: Request, name: str) -> HttpResponse:
         found = selectors.media_owner_job(owner=request.user, name=name)
         if found is None or not default_storage.exists(name):

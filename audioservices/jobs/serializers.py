@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.files.storage import default_storage
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from audioservices.jobs.models import AbstractJob
@@ -19,6 +20,7 @@ def mm_ss(seconds: float | None) -> str | None:
     return f"{whole // 60:02d}:{whole % 60:02d}"
 
 
+@extend_schema_field({"type": "string", "nullable": True, "example": "/media/uploads/x.mp3"})
 class FileUrlField(serializers.Field):
     """A FileField rendered as its /media/ URL, or null while it does not exist yet."""
 
