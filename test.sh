@@ -7,4 +7,5 @@ source scripts/venv.sh requirements-dev.txt
 ruff check .
 python manage.py check
 python manage.py makemigrations --check --dry-run
+python manage.py spectacular --validate --fail-on-warn --file /dev/null
 python -m pytest "$@"

@@ -176,6 +176,10 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Audio Services API",
     "VERSION": "1.0.0",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "BoostLevelEnum": "audioservices.jobs.schema.BOOST_LEVELS",
+        "BoostLevelWithoutNoneEnum": "audioservices.jobs.schema.BOOST_LEVELS_WITHOUT_NONE",
+    },
 }
 
 LANGUAGE_CODE = "en-us"

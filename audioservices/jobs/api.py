@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import ClassVar
 
 from django.conf import settings
-from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
@@ -21,13 +20,22 @@ from audioservices.jobs.errors import (
     ServiceError,
 )
 from audioservices.jobs.models import AbstractJob, BoostLevel
+from audioservices.jobs.schema import (
+    ERRORS,
+    DeletedSerializer,
+    ErrorSerializer,
+    JobSchema,
+    UploadAcceptedSerializer,
+    file_list,
+    upload_request,
+)
 from audioservices.jobs.uploads import upload_too_large
 
 
 def boost_level_field(*, default: str, allow_none: bool = True) -> serializers.ChoiceField:
     allowed = [c for c in BoostLevel.values if allow_none or c != BoostLevel.NONE]
     return serializers.ChoiceField(
-        choices=allowed, default=default,
+        choices=[(c, BoostLevel(c).label) for c in allowed], default=default,
         error_messages={"invalid_choice": BAD_BOOST_LEVEL.replace("{value!r}", "{input!r}")
                         .replace("{allowed}", ", ".join(allowed))},
     )
@@ -35,6 +43,13 @@ def boost_level_field(*, default: str, allow_none: bool = True) -> serializers.C
 
 class JobApi(APIView):
     kind_name: ClassVar[str]
+    schema = JobSchema()
+
+    def openapi_request(self) -> object:
+        return None
+
+    def openapi_responses(self) -> dict:
+        return {200: self.kind.serializer, 404: ErrorSerializer}
 
     @property
     def kind(self) -> registry.JobKind:
@@ -56,6 +71,12 @@ class JobUploadApi(JobApi):
     class InputSerializer(serializers.Serializer):
         pass
 
+    def openapi_request(self) -> object:
+        return upload_request(self.kind_name, (self.file_field,), self.InputSerializer)
+
+    def openapi_responses(self) -> dict:
+        return {200: UploadAcceptedSerializer, **ERRORS}
+
     def post(self, request: Request) -> Response:
         upload = request.FILES.get(self.file_field)
         if upload_too_large(request._request):
@@ -73,6 +94,9 @@ class JobUploadApi(JobApi):
 
 
 class JobListApi(JobApi):
+    def openapi_responses(self) -> dict:
+        return {200: file_list(self.kind_name, self.kind.serializer)}
+
     def get(self, request: Request) -> Response:
         jobs = selectors.job_list(kind=self.kind, owner=request.user)
         return Response({"files": self.kind.serializer(jobs, many=True).data})
@@ -84,7 +108,9 @@ class JobStatusApi(JobApi):
 
 
 class JobDeleteApi(JobApi):
-    @extend_schema(request=None)
+    def openapi_responses(self) -> dict:
+        return {200: DeletedSerializer, 404: ErrorSerializer}
+
     def delete(self, request: Request, file_id: int) -> Response:
         services.job_delete(job=self.get_job(request, file_id))
         return Response({"status": "success", "message": "File deleted successfully"})

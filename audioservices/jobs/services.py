@@ -145,7 +145,7 @@ def job_fail(*, job: AbstractJob, message: str) -> None:
 
 
 def job_delete(*, job: AbstractJob) -> None:
-    names = [f.name for f in job.file_fields()]
+    names = [n for f in job.file_fields() for n in (f.name, storage.waveform_name(f.name))]
     job.delete()
     transaction.on_commit(lambda: storage.files_delete(names=names))
 

@@ -12,6 +12,9 @@ from django.core.files.uploadedfile import UploadedFile
 from audioservices.jobs.models import AbstractJob
 
 EXTENSIONS = {"mp3": "mp3", "wav": "wav", "m4a": "m4a", "flac": "flac"}
+# A stored audio file's picture sits beside it under a name derived from its own, so no
+# column is needed to find it and the media view can tell whose it is from the name alone.
+WAVEFORM_SUFFIX = ".waveform.png"
 
 
 def _folder(model: type[AbstractJob], sub: str) -> PurePosixPath:
@@ -45,6 +48,16 @@ def download_filename(*, job: AbstractJob, field: str) -> str:
     ext = PurePosixPath(getattr(job, field).name).suffix
     suffix = type(job).output_fields.get(field)
     return f"{client_stem}_{suffix}{ext}" if suffix else f"{client_stem}{ext}"
+
+
+def waveform_name(name: str) -> str:
+    return name + WAVEFORM_SUFFIX
+
+
+def waveform_source(name: str) -> str | None:
+    """The audio file a waveform picture belongs to; None if ``name`` is not a picture."""
+    source = name.removesuffix(WAVEFORM_SUFFIX)
+    return source if source != name else None
 
 
 def files_delete(*, names: list[str]) -> None:

@@ -20,11 +20,12 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import close_old_connections, connection
 
-from audioservices.audio import io
+from audioservices.audio import io, waveform
 from audioservices.audio.errors import InvalidAudio
 from audioservices.audio.validate import probe
 from audioservices.jobs import registry, services, storage
 from audioservices.jobs.models import AbstractJob
+from audioservices.jobs.waveforms import waveforms_save
 from audioservices.weights import WeightsMissing
 
 logger = logging.getLogger(__name__)
@@ -77,17 +78,23 @@ def _write_outputs(job: AbstractJob, result: JobResult, *, sample_rate: int, sub
 
 def _process(kind: registry.JobKind, job: AbstractJob) -> None:
     written: dict[str, str] = {}
+    pictures: list[str] = []
     try:
         info = probe(Path(job.original_file.path), max_duration_s=settings.MAX_DURATION_S)
         audio = io.decode(Path(job.original_file.path), info=info,
                           max_duration_s=settings.MAX_DURATION_S)
+        original_envelope = waveform.envelope(audio)  # before engines overwrite it in place
         progress = services.ProgressRecorder(job)
         result = kind.processor(job, audio, sample_rate=info.sample_rate, progress=progress)
         del audio
         written = _write_outputs(job, result, sample_rate=info.sample_rate, subtype=info.subtype)
+        pictures = waveforms_save(
+            original_name=job.original_file.name, original=original_envelope,
+            outputs={written[f]: audio for f, audio in result.outputs.items()},
+        )
         fields = {**written, **result.extra_fields}
         if services.job_complete(job=job, outputs=fields, report=result.report):
-            written = {}  # they belong to the job now
+            written, pictures = {}, []  # they belong to the job now
     except (InvalidAudio, JobError, WeightsMissing) as exc:
         services.job_fail(job=job, message=str(exc))
     except SoftTimeLimitExceeded:
@@ -96,7 +103,7 @@ def _process(kind: registry.JobKind, job: AbstractJob) -> None:
         logger.exception("job %s failed", job)
         services.job_fail(job=job, message=INTERNAL_ERROR)
     finally:
-        storage.files_delete(names=list(written.values()))
+        storage.files_delete(names=[*written.values(), *pictures])
 
 
 @shared_task(name="jobs.run", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
