@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from audioservices.jobs.errors import api_not_found
 from audioservices.jobs.media import MediaDownloadApi
 from audioservices.ui.views import HomeView
 
@@ -16,4 +17,5 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("media/<path:name>", MediaDownloadApi.as_view(), name="media"),
+    re_path(r"^(api|media)/", api_not_found),  # last: a JSON 404 for other API/media paths
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import JsonResponse
 from rest_framework import status
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
@@ -58,3 +59,12 @@ def spec_exception_handler(exc: Exception, context: dict) -> Response | None:
         if header in response:
             body[header] = response[header]
     return body
+
+
+NO_SUCH_ENDPOINT = "Not found: no API endpoint at this path."
+
+
+def api_not_found(request, *args, **kwargs) -> JsonResponse:
+    """Unmatched paths under /api/ (say, a negative id) answer JSON, never an HTML page."""
+    body = {"status": "error", "message": NO_SUCH_ENDPOINT, "error": NO_SUCH_ENDPOINT}
+    return JsonResponse(body, status=status.HTTP_404_NOT_FOUND)
