@@ -1,0 +1,129 @@
+"""The mixer chain compiled to WebAssembly (wasm/mixer_chain.c): the built module and a host.
+
+The browser runs the module in an AudioWorklet (static/mixer/chain-worklet.js); this file
+serves the bytes to ``/wasm`` and runs the same module under wasmtime, which is how the parity
+tests and the benchmark hold it to the numba chain. wasmtime is a development dependency
+(requirements-dev.txt): only :class:`WasmChain` needs it, and imports it when used.
+
+The module's settings are a flat float64 vector whose slot names are the spec's camelCase
+config paths (``"compressor.ratio"``); the module reports them itself, so hosts look the slots
+up by name instead of hard-coding an order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from mixer import dsp
+from mixer.dsp import ChainSettings, ProcessResult
+
+MODULE_PATH = Path(__file__).resolve().parents[1] / "wasm" / "mixer_chain.wasm"
+HOST_MATH = ("exp", "log", "pow", "sin", "cos", "log10")  # what the module imports from "env"
+
+
+@dataclass(frozen=True)
+class BuiltModule:
+    content: bytes
+    etag: str  # strong validator: the content's SHA-256 (hex), unquoted
+
+
+def built_module(path: Path = MODULE_PATH) -> BuiltModule:
+    """The module's bytes and hash; re-read only when the file changes (a rebuild in place)."""
+    stat = path.stat()
+    return _read_module(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=4)
+def _read_module(path: Path, _mtime_ns: int, _size: int) -> BuiltModule:
+    content = path.read_bytes()
+    return BuiltModule(content=content, etag=hashlib.sha256(content).hexdigest())
+
+
+def flat_settings(settings: ChainSettings) -> dict[str, float]:
+    """``settings`` as the module's slots: dotted camelCase names, booleans as 0/1."""
+    return dict(_flatten(settings.to_dict()))
+
+
+def _flatten(tree: Mapping[str, Any], prefix: str = "") -> Any:
+    for key, value in tree.items():
+        if isinstance(value, Mapping):
+            yield from _flatten(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", float(value)
+
+
+class WasmChain:
+    """One stream through the wasm module under wasmtime: same contract as ``dsp.process``."""
+
+    def __init__(self, *, sample_rate: int = dsp.SAMPLE_RATE, path: Path = MODULE_PATH) -> None:
+        import wasmtime  # development dependency; see the module docstring
+
+        self._store = wasmtime.Store()
+        module = wasmtime.Module(self._store.engine, built_module(path).content)
+        f64 = wasmtime.ValType.f64()
+        host = {"pow": wasmtime.FuncType([f64, f64], [f64])}
+        imports = []
+        for item in module.imports:  # in the module's declared order
+            ty = host.get(item.name, wasmtime.FuncType([f64], [f64]))
+            imports.append(wasmtime.Func(self._store, ty, getattr(math, item.name)))
+        exports = wasmtime.Instance(self._store, module, imports).exports(self._store)
+        self._memory, self._fn = exports["memory"], exports
+        if self._call("chain_init", sample_rate) != 0:
+            raise ValueError(f"the wasm chain does not support {sample_rate} Hz")
+        self.names = tuple(self._param_name(i) for i in range(self._call("chain_param_count")))
+        self.latency = self._call("chain_latency")
+
+    def _call(self, name: str, *args: Any) -> Any:
+        return self._fn[name](self._store, *args)
+
+    def _param_name(self, index: int) -> str:
+        start = self._call("chain_param_name", index)
+        raw = self._memory.read(self._store, start, start + 64)
+        return bytes(raw[: raw.index(0)]).decode()
+
+    def ranges(self) -> dict[str, tuple[float, float]]:
+        """Each slot's (low, high), as the module validates them."""
+        return {
+            name: (self._call("chain_param_min", i), self._call("chain_param_max", i))
+            for i, name in enumerate(self.names)
+        }
+
+    def configure_slots(self, values: Mapping[str, float]) -> int:
+        """Write named slots and apply them: -1, or the index of the first rejected slot."""
+        current = self._read("chain_params", "<f8", len(self.names)).copy()
+        for name, value in values.items():
+            current[self.names.index(name)] = value
+        self._write("chain_params", current.tobytes())
+        return int(self._call("chain_configure"))
+
+    def configure(self, settings: ChainSettings) -> None:
+        rejected = self.configure_slots(flat_settings(settings))
+        if rejected >= 0:
+            raise ValueError(f"the wasm chain rejected {self.names[rejected]}")
+
+    def process(self, frame: npt.ArrayLike) -> ProcessResult:
+        """Process one frame, advancing the module's state (raises like ``dsp.process``)."""
+        x = dsp.valid_frame(frame)
+        self._write("chain_input", x.astype("<f4").tobytes())
+        status = self._call("chain_process", x.size)
+        if status != 0:
+            raise dsp.FrameError(f"the wasm chain refused the frame (status {status})")
+        samples = self._read("chain_output", "<f4", x.size).astype(np.float32)
+        return ProcessResult(samples, *map(float, self._read("chain_meters", "<f8", 4)))
+
+    def _read(self, pointer: str, dtype: str, count: int) -> np.ndarray:
+        start = self._call(pointer)
+        end = start + np.dtype(dtype).itemsize * count
+        return np.frombuffer(bytes(self._memory.read(self._store, start, end)), dtype)
+
+    def _write(self, pointer: str, data: bytes) -> None:
+        self._memory.write(self._store, data, self._call(pointer))
