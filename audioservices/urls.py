@@ -5,6 +5,7 @@ from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from audioservices.jobs.media import MediaDownloadApi
+from mixer.wasm_views import MixerLivePage, wasm_module
 
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
@@ -16,4 +17,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("media/<path:name>", MediaDownloadApi.as_view(), name="media"),
+    path("wasm", wasm_module, name="wasm"),
+    path("v1/wasm", wasm_module, name="v1-wasm"),
+    path("mixer/live", MixerLivePage.as_view(), name="mixer-live"),
 ]

@@ -16,8 +16,9 @@
  *   chain_init(sample_rate) -> 0 | -1     reset to a fresh state at a rate (8-192 kHz)
  *   chain_param_count(), chain_param_name(i) -> char*, chain_param_min(i), chain_param_max(i)
  *   chain_params() -> double*             the settings, one slot per name ("eq.low", ...)
- *   chain_configure() -> -1 | i           apply chain_params(); i = first invalid slot (the
- *                                         previous settings stay in force)
+ *   chain_configure() -> -1 | i           apply chain_params(); i = first invalid slot: the
+ *                                         previous settings stay in force, and chain_params()
+ *                                         reads them again
  *   chain_input(), chain_output() -> float*   CHAIN_MAX_FRAME samples each
  *   chain_process(n) -> 0 | -1 | -2       n samples in -> out; -1 bad n, -2 non-finite input
  *   chain_meters() -> double*             peak dBFS, RMS dBFS, compressor GR dB, limiter GR dB
@@ -84,7 +85,7 @@ static const struct { const char *name; double low, high, fallback; } PARAMS[N_P
     {"limiter.release", 1, 1000, 50},
 };
 
-static double params[N_PARAMS];
+static double params[N_PARAMS], applied[N_PARAMS]; /* requested, and in force */
 
 EXPORT(chain_param_count) int chain_param_count(void) { return N_PARAMS; }
 EXPORT(chain_param_name) const char *chain_param_name(int i) { return PARAMS[i].name; }
@@ -199,6 +200,10 @@ static void compute_coefficients(void) {
 EXPORT(chain_configure) int chain_configure(void) {
     int bad = invalid_param();
     if (bad < 0) compute_coefficients();
+    for (int i = 0; i < N_PARAMS; i++) { /* either way params end up as what is in force */
+        if (bad < 0) applied[i] = params[i];
+        else params[i] = applied[i];
+    }
     return bad;
 }
 
@@ -228,7 +233,7 @@ EXPORT(chain_init) int chain_init(int sample_rate) {
     s = (__typeof__(s)){0};
     s.c_target = s.c_m = s.c_gain = s.cur = s.prev = 1.0; /* dsp.new_state() */
     for (int i = 0; i < MAX_RING; i++) delay_line[i] = deficits[i] = 0.0;
-    for (int i = 0; i < N_PARAMS; i++) params[i] = PARAMS[i].fallback;
+    for (int i = 0; i < N_PARAMS; i++) params[i] = applied[i] = PARAMS[i].fallback;
     compute_coefficients();
     return 0;
 }
