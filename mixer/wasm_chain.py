@@ -27,7 +27,7 @@ from mixer import dsp
 from mixer.dsp import ChainSettings, ProcessResult
 
 MODULE_PATH = Path(__file__).resolve().parents[1] / "wasm" / "mixer_chain.wasm"
-HOST_MATH = ("exp", "log", "pow", "sin", "cos", "log10")  # what the module imports from "env"
+MAX_FRAME = 8192  # CHAIN_MAX_FRAME in mixer_chain.c: the size of its input/output buffers
 
 
 @dataclass(frozen=True)
@@ -76,19 +76,30 @@ class WasmChain:
             ty = host.get(item.name, wasmtime.FuncType([f64], [f64]))
             imports.append(wasmtime.Func(self._store, ty, getattr(math, item.name)))
         exports = wasmtime.Instance(self._store, module, imports).exports(self._store)
-        self._memory, self._fn = exports["memory"], exports
+        self._fn = {item.name: exports[item.name] for item in module.exports}
         if self._call("chain_init", sample_rate) != 0:
             raise ValueError(f"the wasm chain does not support {sample_rate} Hz")
+        memory = exports["memory"]  # the module never grows it, so this view stays valid
+        self._memory = np.ctypeslib.as_array(
+            memory.data_ptr(self._store), shape=(memory.data_len(self._store),)
+        )
         self.names = tuple(self._param_name(i) for i in range(self._call("chain_param_count")))
         self.latency = self._call("chain_latency")
+        self._params = self._view("chain_params", "<f8", len(self.names))
+        self._meters = self._view("chain_meters", "<f8", 4)
+        self._input_at, self._output_at = self._call("chain_input"), self._call("chain_output")
 
     def _call(self, name: str, *args: Any) -> Any:
         return self._fn[name](self._store, *args)
 
+    def _view(self, pointer: str, dtype: str, count: int, at: int | None = None) -> np.ndarray:
+        start = self._call(pointer) if at is None else at
+        return self._memory[start : start + np.dtype(dtype).itemsize * count].view(dtype)
+
     def _param_name(self, index: int) -> str:
         start = self._call("chain_param_name", index)
-        raw = self._memory.read(self._store, start, start + 64)
-        return bytes(raw[: raw.index(0)]).decode()
+        raw = self._memory[start : start + 64].tobytes()
+        return raw[: raw.index(0)].decode()
 
     def ranges(self) -> dict[str, tuple[float, float]]:
         """Each slot's (low, high), as the module validates them."""
@@ -99,10 +110,8 @@ class WasmChain:
 
     def configure_slots(self, values: Mapping[str, float]) -> int:
         """Write named slots and apply them: -1, or the index of the first rejected slot."""
-        current = self._read("chain_params", "<f8", len(self.names)).copy()
         for name, value in values.items():
-            current[self.names.index(name)] = value
-        self._write("chain_params", current.tobytes())
+            self._params[self.names.index(name)] = value
         return int(self._call("chain_configure"))
 
     def configure(self, settings: ChainSettings) -> None:
@@ -113,17 +122,11 @@ class WasmChain:
     def process(self, frame: npt.ArrayLike) -> ProcessResult:
         """Process one frame, advancing the module's state (raises like ``dsp.process``)."""
         x = dsp.valid_frame(frame)
-        self._write("chain_input", x.astype("<f4").tobytes())
+        if x.size > MAX_FRAME:
+            raise dsp.FrameError(f"the wasm chain takes at most {MAX_FRAME} samples a call")
+        self._view("", "<f4", x.size, at=self._input_at)[:] = x
         status = self._call("chain_process", x.size)
         if status != 0:
             raise dsp.FrameError(f"the wasm chain refused the frame (status {status})")
-        samples = self._read("chain_output", "<f4", x.size).astype(np.float32)
-        return ProcessResult(samples, *map(float, self._read("chain_meters", "<f8", 4)))
-
-    def _read(self, pointer: str, dtype: str, count: int) -> np.ndarray:
-        start = self._call(pointer)
-        end = start + np.dtype(dtype).itemsize * count
-        return np.frombuffer(bytes(self._memory.read(self._store, start, end)), dtype)
-
-    def _write(self, pointer: str, data: bytes) -> None:
-        self._memory.write(self._store, data, self._call(pointer))
+        samples = self._view("", "<f4", x.size, at=self._output_at).astype(np.float32)
+        return ProcessResult(samples, *map(float, self._meters))

@@ -56,13 +56,19 @@ def settings_schema(section: type = ChainSettings) -> list[dict[str, Any]]:
     for key, spec in zip(keys, dataclasses.fields(section), strict=True):
         if "range" in spec.metadata:
             low, high = spec.metadata["range"]
-            fields.append({"key": key, "kind": "number", "min": low, "max": high,
-                           "unit": UNITS.get(key, "")})
+            fields.append(
+                {"key": key, "kind": "number", "min": low, "max": high, "unit": UNITS.get(key, "")}
+            )
         elif isinstance(spec.default, bool):
             fields.append({"key": key, "kind": "bool"})
         else:
-            fields.append({"key": key, "kind": "section",
-                           "fields": settings_schema(type(spec.default_factory()))})
+            fields.append(
+                {
+                    "key": key,
+                    "kind": "section",
+                    "fields": settings_schema(type(spec.default_factory())),
+                }
+            )
     return fields
 
 

@@ -73,8 +73,16 @@ def test_live_page_carries_the_chain_config(client: Client, alice):
     assert set(config["presets"]) == set(GENRES)
     sections = {field["key"]: field for field in config["schema"]}
     assert [f["key"] for f in sections["compressor"]["fields"]] == [
-        "enabled", "ratio", "threshold", "attack", "release", "knee", "makeupGain"]
-    assert {"key": "ratio", "kind": "number", "min": 1.0, "max": 20.0, "unit": ":1"} in \
-        sections["compressor"]["fields"]
+        "enabled",
+        "ratio",
+        "threshold",
+        "attack",
+        "release",
+        "knee",
+        "makeupGain",
+    ]
+    assert {"key": "ratio", "kind": "number", "min": 1.0, "max": 20.0, "unit": ":1"} in sections[
+        "compressor"
+    ]["fields"]
     embedded = response.content.decode().split('id="mixer-config" type="application/json">')[1]
     assert json.loads(embedded.split("</script>")[0]) == config

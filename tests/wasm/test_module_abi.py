@@ -41,8 +41,13 @@ def test_a_new_chain_starts_with_the_default_settings():
 
 @pytest.mark.parametrize(
     ("slot", "value"),
-    [("compressor.ratio", 0.5), ("eq.low", 12.5), ("limiter.ceiling", float("nan")),
-     ("noiseGate.enabled", 0.5), ("gain", float("inf"))],
+    [
+        ("compressor.ratio", 0.5),
+        ("eq.low", 12.5),
+        ("limiter.ceiling", float("nan")),
+        ("noiseGate.enabled", 0.5),
+        ("gain", float("inf")),
+    ],
 )
 def test_invalid_setting_is_refused_and_previous_stays(slot, value):
     chain, reference = WasmChain(), WasmChain()

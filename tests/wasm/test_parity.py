@@ -23,8 +23,11 @@ def recordings() -> dict[str, np.ndarray]:
     n = 300 * N
     speech = np.tile(signals.speech(FS), 3)[:n]
     noisy = signals.mix_at_snr(speech, signals.noise(FS, n), 20.0)
-    music = np.tile(signals.load_mono(signals.HOT_MUSIC, FS), 3)[:n] if signals.HOT_MUSIC.exists() \
+    music = (
+        np.tile(signals.load_mono(signals.HOT_MUSIC, FS), 3)[:n]
+        if signals.HOT_MUSIC.exists()
         else signals.speech(FS)[:n]
+    )
     music = (music / np.abs(music).max()).astype(np.float32)  # full scale: the limiter works
     return {"noisy speech": noisy.astype(np.float32), "music": music}
 
@@ -107,10 +110,12 @@ def test_other_sample_rate_matches(recordings):
     chain.configure(settings)
     assert chain.latency == round(dsp.LOOKAHEAD_MS * 44.1) == 66
     for start in range(0, x.size, 882):
-        expected = dsp.process(x[start : start + 882], settings=settings, state=state,
-                               sample_rate=44100)
-        np.testing.assert_allclose(chain.process(x[start : start + 882]).samples,
-                                   expected.samples, rtol=0, atol=TOLERANCE)
+        expected = dsp.process(
+            x[start : start + 882], settings=settings, state=state, sample_rate=44100
+        )
+        np.testing.assert_allclose(
+            chain.process(x[start : start + 882]).samples, expected.samples, rtol=0, atol=TOLERANCE
+        )
 
 
 def test_non_finite_frame_is_refused_and_state_kept(recordings):
@@ -122,5 +127,6 @@ def test_non_finite_frame_is_refused_and_state_kept(recordings):
     bad[17] = np.nan
     with pytest.raises(dsp.FrameError):
         chain.process(bad)
-    np.testing.assert_array_equal(chain.process(x[N : 2 * N]).samples,
-                                  reference.process(x[N : 2 * N]).samples)
+    np.testing.assert_array_equal(
+        chain.process(x[N : 2 * N]).samples, reference.process(x[N : 2 * N]).samples
+    )
