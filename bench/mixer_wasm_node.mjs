@@ -1,7 +1,8 @@
 // Times the WebAssembly mixer chain in Node's V8 (the browser's engine) through the page's own
 // wrapper, static/mixer/wasm-chain.js. Driven by bench/mixer_wasm.py:
 //   node bench/mixer_wasm_node.mjs MODULE.wasm SIGNAL.f32 SETTINGS.json OUTPUT.f32 FRAME
-// prints {"median_us", "p99_us", "max_rss_mb"} and writes the processed samples to OUTPUT.
+// prints {"median_us", "p99_us", "rss_mb"} and writes the processed samples to OUTPUT. RSS is
+// read at the end, not getrusage's maximum, which on Linux counts the forking parent.
 import { readFileSync, writeFileSync } from "node:fs";
 import { WasmChain, flatten } from "../static/mixer/wasm-chain.js";
 
@@ -23,5 +24,5 @@ writeFileSync(outputPath, Buffer.from(output.buffer));
 const sorted = times.slice(200).sort((a, b) => a - b); // the first 200: JIT warm-up
 const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 console.log(JSON.stringify({
-  median_us: at(0.5), p99_us: at(0.99), max_rss_mb: process.resourceUsage().maxRSS / 1024,
+  median_us: at(0.5), p99_us: at(0.99), rss_mb: process.memoryUsage().rss / 2 ** 20,
 }));
