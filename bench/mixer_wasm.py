@@ -29,7 +29,8 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 
 from bench.mixer_dsp import SETTINGS, make_signal, numba_kernel, time_frames
 from mixer import dsp
-from mixer.wasm_chain import MODULE_PATH, WasmChain
+from mixer.wasm_chain import WasmChain
+from mixer.wasm_module import MODULE_PATH
 
 N = dsp.FRAME_SIZE
 NODE_SCRIPT = Path(__file__).with_name("mixer_wasm_node.mjs")

@@ -1,9 +1,9 @@
-"""The mixer chain compiled to WebAssembly (wasm/mixer_chain.c): the built module and a host.
+"""The mixer chain compiled to WebAssembly (wasm/mixer_chain.c), hosted by wasmtime.
 
 The browser runs the module in an AudioWorklet (static/mixer/chain-worklet.js); this file
-serves the bytes to ``/wasm`` and runs the same module under wasmtime, which is how the parity
-tests and the benchmark hold it to the numba chain. wasmtime is a development dependency
-(requirements-dev.txt): only :class:`WasmChain` needs it, and imports it when used.
+runs the same module under wasmtime, which is how the parity tests and the benchmark hold it
+to the numba chain. wasmtime is a development dependency (requirements-dev.txt): only
+:class:`WasmChain` needs it, and imports it when used.
 
 The module's settings are a flat float64 vector whose slot names are the spec's camelCase
 config paths (``"compressor.ratio"``); the module reports them itself, so hosts look the slots
@@ -12,11 +12,8 @@ up by name instead of hard-coding an order.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -25,27 +22,9 @@ import numpy.typing as npt
 
 from mixer import dsp
 from mixer.dsp import ChainSettings, ProcessResult
+from mixer.wasm_module import MODULE_PATH, built_module
 
-MODULE_PATH = Path(__file__).resolve().parents[1] / "wasm" / "mixer_chain.wasm"
 MAX_FRAME = 8192  # CHAIN_MAX_FRAME in mixer_chain.c: the size of its input/output buffers
-
-
-@dataclass(frozen=True)
-class BuiltModule:
-    content: bytes
-    etag: str  # strong validator: the content's SHA-256 (hex), unquoted
-
-
-def built_module(path: Path = MODULE_PATH) -> BuiltModule:
-    """The module's bytes and hash; re-read only when the file changes (a rebuild in place)."""
-    stat = path.stat()
-    return _read_module(path, stat.st_mtime_ns, stat.st_size)
-
-
-@lru_cache(maxsize=4)
-def _read_module(path: Path, _mtime_ns: int, _size: int) -> BuiltModule:
-    content = path.read_bytes()
-    return BuiltModule(content=content, etag=hashlib.sha256(content).hexdigest())
 
 
 def flat_settings(settings: ChainSettings) -> dict[str, float]:

@@ -18,10 +18,7 @@ from django.utils.http import parse_etags
 from django.views.decorators.http import require_safe
 from django.views.generic import TemplateView
 
-from mixer import dsp
-from mixer.dsp import ChainSettings
-from mixer.presets import PRESETS
-from mixer.wasm_chain import built_module
+from mixer.wasm_module import built_module
 
 WASM_CACHE_CONTROL = "public, max-age=86400"
 UNITS = {
@@ -49,7 +46,7 @@ def wasm_module(request: HttpRequest) -> HttpResponse:
     return HttpResponse(module.content, content_type="application/wasm", headers=headers)
 
 
-def settings_schema(section: type = ChainSettings) -> list[dict[str, Any]]:
+def settings_schema(section: type) -> list[dict[str, Any]]:
     """The config's fields for the page's controls: key, kind, range and unit, nested."""
     fields = []
     keys = section().to_dict()  # camelCase keys, in field order
@@ -78,14 +75,19 @@ class MixerLivePage(LoginRequiredMixin, TemplateView):
     template_name = "mixer/live.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        # Imported here, not with the URLconf: mixer.dsp brings numba (~1 s), which /wasm
+        # and every other URL of the site can do without.
+        from mixer import dsp
+        from mixer.presets import PRESETS
+
         context = super().get_context_data(**kwargs)
         context["mixer_config"] = {
             # the hash in the URL makes a rebuilt module bypass day-long cached copies
             "wasmUrl": f"{reverse('wasm')}?v={built_module().etag[:16]}",
             "sampleRate": dsp.SAMPLE_RATE,
             "frameSize": dsp.FRAME_SIZE,
-            "schema": settings_schema(),
-            "defaults": ChainSettings().to_dict(),
+            "schema": settings_schema(dsp.ChainSettings),
+            "defaults": dsp.ChainSettings().to_dict(),
             "presets": {genre: preset.to_dict() for genre, preset in PRESETS.items()},
         }
         return context

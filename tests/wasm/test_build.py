@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from mixer.wasm_chain import MODULE_PATH
+from mixer.wasm_module import MODULE_PATH
 
 BUILD = MODULE_PATH.parent / "build.sh"
 

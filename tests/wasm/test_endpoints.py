@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from mixer.presets import GENRES
-from mixer.wasm_chain import MODULE_PATH
+from mixer.wasm_module import MODULE_PATH
 
 WASM_URLS = ["/wasm", "/v1/wasm"]
 MODULE = MODULE_PATH.read_bytes()
