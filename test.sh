@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/venv.sh requirements-dev.txt
-source scripts/chromium.sh
+source scripts/system-packages.sh
 ruff check .
 python manage.py check
 python manage.py makemigrations --check --dry-run

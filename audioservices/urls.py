@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from audioservices.jobs.errors import api_not_found
 from audioservices.jobs.media import MediaDownloadApi
 from audioservices.ui.views import HomeView
+from mixer.wasm_views import MixerLivePage, wasm_module
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
@@ -17,5 +18,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("media/<path:name>", MediaDownloadApi.as_view(), name="media"),
+    path("wasm", wasm_module, name="wasm"),
+    path("v1/wasm", wasm_module, name="v1-wasm"),
+    path("mixer/live", MixerLivePage.as_view(), name="mixer-live"),
     re_path(r"^(api|media)/", api_not_found),  # last: a JSON 404 for other API/media paths
 ]
