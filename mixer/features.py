@@ -95,9 +95,12 @@ class FeatureResult:
 
 @functools.lru_cache(maxsize=16)
 def _mel_bank(sample_rate: int, fft_size: int, num_filters: int, fmax: float) -> FloatArray:
-    return librosa.filters.mel(
+    """(bins up to the last one any filter uses, filters): the bins above fmax are skipped."""
+    bank = librosa.filters.mel(
         sr=sample_rate, n_fft=fft_size, n_mels=num_filters, fmin=0.0, fmax=fmax, dtype=np.float64
     )
+    used = int(np.flatnonzero(bank.any(axis=0)).max(initial=0)) + 1
+    return np.ascontiguousarray(bank[:, :used].T)
 
 
 @functools.lru_cache(maxsize=16)
@@ -105,9 +108,16 @@ def _window(window_type: str, fft_size: int) -> FloatArray:
     return scipy.signal.get_window(window_type, fft_size, fftbins=True).astype(np.float64)
 
 
-def _zero_crossing_rate(frames: FloatArray) -> FloatArray:
-    signs = np.signbit(np.where(np.abs(frames) <= ZERO_THRESHOLD, 0.0, frames))
-    return np.count_nonzero(signs[:, 1:] != signs[:, :-1], axis=1) / frames.shape[1]
+def _zero_crossing_rate(signal: FloatArray, params: FeatureParams, count: int) -> FloatArray:
+    """Per frame: sign changes between its neighbouring samples / fftSize (librosa's rate).
+
+    Counted once over the whole signal and differenced per frame (a cumulative sum), not
+    frame by frame: frames overlap fftSize / hop times.
+    """
+    signs = np.signbit(np.where(np.abs(signal) <= ZERO_THRESHOLD, 0.0, signal))
+    changes = np.concatenate([[0], np.cumsum(signs[1:] != signs[:-1])])
+    starts = np.arange(count) * params.hop_size
+    return (changes[starts + params.fft_size - 1] - changes[starts]) / params.fft_size
 
 
 def _spectral_shape(magnitude: FloatArray, freqs: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -126,11 +136,12 @@ def _unit_spectra(magnitude: FloatArray) -> FloatArray:
 def _block(frames: FloatArray, params: FeatureParams) -> tuple[FloatArray, ...]:
     magnitude = np.abs(np.fft.rfft(frames * _window(params.window_type, params.fft_size), axis=1))
     mel_bank = _mel_bank(params.sample_rate, params.fft_size, params.num_filters, params.fmax)
-    log_mel = 10.0 * np.log10(np.maximum(AMIN, (magnitude**2) @ mel_bank.T) / REF_POWER)
+    mel_power = (magnitude[:, : mel_bank.shape[0]] ** 2) @ mel_bank
+    log_mel = 10.0 * np.log10(np.maximum(AMIN, mel_power) / REF_POWER)
     mfcc = scipy.fft.dct(log_mel, type=2, norm="ortho", axis=1)[:, : params.num_coefficients]
     freqs = np.fft.rfftfreq(params.fft_size, 1.0 / params.sample_rate)
     centroid, rolloff = _spectral_shape(magnitude, freqs)
-    return mfcc, centroid, rolloff, _zero_crossing_rate(frames), _unit_spectra(magnitude)
+    return mfcc, centroid, rolloff, _unit_spectra(magnitude)
 
 
 def extract_features(
@@ -149,10 +160,10 @@ def extract_features(
     parts: list[tuple[FloatArray, ...]] = []
     previous_unit: FloatArray | None = None
     for start in range(0, count, BLOCK_FRAMES):
-        mfcc, centroid, rolloff, zcr, unit = _block(all_frames[start : start + BLOCK_FRAMES], params)
+        mfcc, centroid, rolloff, unit = _block(all_frames[start : start + BLOCK_FRAMES], params)
         chained = unit if previous_unit is None else np.vstack([previous_unit, unit])
         flux = np.linalg.norm(np.diff(chained, axis=0), axis=1)
-        parts.append((mfcc, centroid, rolloff, zcr, flux))
+        parts.append((mfcc, centroid, rolloff, flux))
         previous_unit = unit[-1:]
         if progress is not None:
             progress(min(1.0, (start + BLOCK_FRAMES) / count))
@@ -161,7 +172,7 @@ def extract_features(
         mfcc=columns[0].astype(np.float32),
         centroid=columns[1],
         rolloff=columns[2],
-        zero_crossing_rate=columns[3],
-        flux=columns[4],
+        zero_crossing_rate=_zero_crossing_rate(signal, params, count),
+        flux=columns[3],
         duration=signal.size / params.sample_rate,
     )

@@ -5,7 +5,7 @@ Each 960-sample frame is fed to :func:`genre_stream_update` with the stream's
 rows of the last :data:`WINDOW_SECONDS` (3 s = 278 rows at the model's 48 kHz, 2048/512
 parameters) and the samples not yet framed, so the rows are exactly those of the whole
 stream (see :mod:`mixer.features`). ``to_json``/``from_json`` give a JSON-safe dict (about
-20 kB), so the state can live in Redis between requests.
+28 kB), so the state can live in Redis between requests.
 
 * Until 3 s of audio have arrived the answer is ``(None, None)``.
 * Then the window is classified, and again every :data:`RECLASSIFY_SECONDS` (0.5 s, every 25
