@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "audioservices.jobs",
     "denoise",
     "boost",
+    "mixer",
     "webhooks",
 ]
 
