@@ -113,3 +113,16 @@ def test_a_clip_shorter_than_one_frame_keeps_its_length():
         out = engine.denoise(tiny.copy(), sample_rate=22050, model=model)
         assert out.shape == tiny.shape
         assert np.isfinite(out).all()
+
+
+def test_the_spectral_engine_does_not_load_torch():
+    """CPU-queue workers stay free of torch's ~185 MB (see engines/spectral.py)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, numpy as np; from denoise.engine import denoise; "
+            "denoise(np.zeros((1, 16000), np.float32), sample_rate=16000, model='spectral'); "
+            "print('torch' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, cwd=signals.Path(__file__).resolve().parents[2])
+    assert result.stdout.strip() == "False"
