@@ -144,6 +144,8 @@ MEDIA_INTERNAL_REDIRECT_PREFIX = env.str("MEDIA_INTERNAL_REDIRECT_PREFIX", defau
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=100 * 1024 * 1024)
 MAX_DURATION_S = env.float("MAX_DURATION_S", default=3600.0)
 MODELS_DIR = Path(env.str("MODELS_DIR", default=str(BASE_DIR / "models")))
+# The denoise engine used when an upload names no `model` (README: "Denoise engines").
+DENOISE_ENGINE = env.str("DENOISE_ENGINE", default="dfn3")
 FILE_UPLOAD_HANDLERS = [
     "audioservices.jobs.uploads.SizeLimitedUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",

@@ -6,4 +6,4 @@ from denoise.models import DenoiseJob
 
 @admin.register(DenoiseJob)
 class DenoiseJobAdmin(JobAdmin):
-    list_display = [*JobAdmin.list_display, "boost_level"]
+    list_display = [*JobAdmin.list_display, "boost_level", "model", "strength"]

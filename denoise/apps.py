@@ -7,6 +7,7 @@ class DenoiseConfig(AppConfig):
 
     def ready(self) -> None:
         from audioservices.jobs.registry import JobKind, register
+        from denoise import checks  # noqa: F401 (registers the settings check)
         from denoise.models import DenoiseJob
 
         register(JobKind(

@@ -1,63 +1,91 @@
-"""Spectral-gating noise reduction (noisereduce) for whole files, in blocks, in place.
+"""One interface over the denoise engines; the job, the benchmarks and the tests use this.
 
-noisereduce works on a whole array at once; an hour of audio would need several copies of
-its STFT. We feed it blocks with context on both sides (its non-stationary noise estimate
-looks about two seconds around each point), keep each block's centre, and write it back into
-the input. Channels of a block run in parallel threads: the FFTs release the GIL.
+- ``spectral``: noisereduce's non-stationary spectral gating (any rate, no model);
+- ``spectral-stationary``: noisereduce with one noise profile per block (steady hiss, hum);
+- ``dfn3``: DeepFilterNet3, a neural speech enhancer (48 kHz);
+- ``rnnoise``: RNNoise, a small neural speech denoiser (48 kHz).
+
+``strength`` (0-100) is the denoised share of a wet/dry mix, the same for every engine:
+noise is attenuated by at most ``-20 log10(1 - strength/100)`` dB (100: no limit, 0: the
+input unchanged). For DeepFilterNet this is exactly its ``atten_lim_db``; for noisereduce its
+``prop_decrease``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
-import noisereduce
 import numpy as np
 
 from audioservices.audio.validate import valid_audio
 
-BLOCK_S = 30.0
-CONTEXT_S = 3.0
 Progress = Callable[[float], None]
+DEFAULT_STRENGTH = 100
 
 
-N_FFT = 2048
+@dataclass(frozen=True)
+class Engine:
+    name: str
+    run: Callable[..., np.ndarray]  # (audio, *, sample_rate, wet, progress) -> audio, in place
 
 
-def _reduce(segment: np.ndarray, *, sample_rate: int, stationary: bool) -> np.ndarray:
-    # noisereduce needs several FFT frames; very short clips are zero-padded, then trimmed.
-    padded = np.pad(segment, (0, max(0, 4 * N_FFT - segment.size)))
-    cleaned = noisereduce.reduce_noise(
-        y=padded, sr=sample_rate, stationary=stationary, n_fft=N_FFT
+def _spectral(stationary: bool) -> Callable[..., np.ndarray]:
+    def run(audio, *, sample_rate, wet, progress):
+        from denoise.engines.spectral import denoise_spectral
+
+        return denoise_spectral(audio, sample_rate=sample_rate, stationary=stationary, wet=wet,
+                                progress=progress)
+
+    return run
+
+
+def _framewise(module: str) -> Callable[..., np.ndarray]:
+    def run(audio, *, sample_rate, wet, progress):
+        from importlib import import_module
+
+        from denoise.engines.frames import denoise_frames
+
+        engine = import_module(f"denoise.engines.{module}").ENGINE
+        return denoise_frames(audio, sample_rate=sample_rate, engine=engine, wet=wet,
+                              progress=progress)
+
+    return run
+
+
+# Imports are deferred so a worker loads only the engines its jobs ask for.
+ENGINES: dict[str, Engine] = {
+    engine.name: engine
+    for engine in (
+        Engine("spectral", _spectral(stationary=False)),
+        Engine("spectral-stationary", _spectral(stationary=True)),
+        Engine("dfn3", _framewise("dfn3")),
+        Engine("rnnoise", _framewise("rnnoise")),
     )
-    return cleaned[: segment.size].astype(np.float32, copy=False)
+}
+ENGINE_NAMES = tuple(ENGINES)
 
 
 def denoise(
     audio: np.ndarray,
     *,
     sample_rate: int,
-    stationary: bool = False,
+    model: str = "spectral",
+    strength: int = DEFAULT_STRENGTH,
     progress: Progress | None = None,
 ) -> np.ndarray:
     """Reduce background noise in (channels, samples) float32 audio. Works IN PLACE."""
+    if model not in ENGINES:
+        raise ValueError(f"unknown denoise model {model!r}; use one of {', '.join(ENGINE_NAMES)}")
+    if not 0 <= strength <= 100:
+        raise ValueError("strength must be within 0-100")
     audio = valid_audio(audio)
-    block, context = int(BLOCK_S * sample_rate), int(CONTEXT_S * sample_rate)
-    length = audio.shape[1]
-    left_context = np.empty((audio.shape[0], 0), dtype=np.float32)  # originals already overwritten
-    with ThreadPoolExecutor(max_workers=audio.shape[0]) as pool:
-        for start in range(0, length, block):
-            stop = min(start + block, length)
-            right = audio[:, stop : stop + context]
-            padded = np.concatenate([left_context, audio[:, start:stop], right], axis=1)
-            next_left = audio[:, max(start, stop - context) : stop].copy()
-            cleaned = pool.map(
-                lambda channel: _reduce(channel, sample_rate=sample_rate, stationary=stationary),
-                padded,
-            )
-            for index, channel in enumerate(cleaned):
-                audio[index, start:stop] = channel[left_context.shape[1] :][: stop - start]
-            left_context = next_left
-            if progress:
-                progress(stop / length)
-    return audio
+    if strength == 0:
+        if progress:
+            progress(1.0)
+        return audio
+    return ENGINES[model].run(audio, sample_rate=sample_rate, wet=strength / 100,
+                              progress=progress)
+
+
+__all__ = ["DEFAULT_STRENGTH", "ENGINES", "ENGINE_NAMES", "denoise"]

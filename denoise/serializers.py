@@ -7,5 +7,5 @@ class DenoiseJobSerializer(JobSerializer):
 
     class Meta(JobSerializer.Meta):
         model = DenoiseJob
-        fields = [*JobSerializer.Meta.fields, "boost_level", "denoised_url"]
+        fields = [*JobSerializer.Meta.fields, "boost_level", "model", "strength", "denoised_url"]
         read_only_fields = fields

@@ -1,4 +1,4 @@
-"""The denoise job: noisereduce, then the optional boost. No DSP here, only the calls."""
+"""The denoise job: the engine the job names, then the optional boost. Only the calls here."""
 
 import numpy as np
 
@@ -14,7 +14,8 @@ def denoise_job_process(
 ) -> JobResult:
     gain_db = BOOST_GAIN_DB.get(job.boost_level)
     share = 0.8 if gain_db else 1.0
-    cleaned = denoise(audio, sample_rate=sample_rate, progress=lambda f: progress(share * f))
+    cleaned = denoise(audio, sample_rate=sample_rate, model=job.model, strength=job.strength,
+                      progress=lambda f: progress(share * f))
     if gain_db is None:
         return JobResult(outputs={"denoised_file": cleaned})
     boosted, report = boost(

@@ -1,0 +1,1 @@
+"""Denoise engines: plain functions over (channels, samples) float32 arrays, no Django."""
