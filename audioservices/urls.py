@@ -5,6 +5,7 @@ from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from audioservices.jobs.media import MediaDownloadApi
+from mixer.urls import fallback_patterns as mixer_fallback_patterns
 
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
@@ -16,4 +17,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("media/<path:name>", MediaDownloadApi.as_view(), name="media"),
+    path("accounts/api-keys/", include("mixer.pages")),
+    path("v1/", include(("mixer.urls", "mixer"), namespace="mixer-v1")),
+    path("", include(("mixer.urls", "mixer"), namespace="mixer")),
 ]
+urlpatterns += mixer_fallback_patterns  # keep last: unknown paths → 404 ENDPOINT_NOT_FOUND
