@@ -11,6 +11,12 @@ from mixer.dsp import FRAME_SIZE
 
 
 @pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """User fixtures hash a password; the production hasher costs seconds on a busy machine."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def empty_mixer_redis():
     """Counters, windows and streams of earlier tests (or runs) must not leak in."""
     store.client().flushdb()
