@@ -22,6 +22,8 @@ from typing import Any, ClassVar
 
 import redis
 from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -87,9 +89,14 @@ class MixerApi(APIView):
             logger.warning("could not record mixer stats", exc_info=True)
 
 
+JSON_IN_OUT = extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+JSON_OUT = extend_schema(responses=OpenApiTypes.OBJECT)
+
+
 class ProcessAudioApi(MixerApi):
     endpoint = "/process-audio"
 
+    @JSON_IN_OUT
     def post(self, request: Request) -> Response:
         body = inputs.body_object(request.data)
         frame = inputs.frame_from(body.get("audioBuffer"))
@@ -125,9 +132,11 @@ def config_document(key: ApiKey) -> dict[str, Any]:
 class ConfigApi(MixerApi):
     endpoint = "/config"
 
+    @JSON_OUT
     def get(self, request: Request) -> Response:
         return Response(config_document(request.auth))
 
+    @JSON_IN_OUT
     def put(self, request: Request) -> Response:
         changes = inputs.config_update_from(inputs.body_object(request.data))
         try:
@@ -142,6 +151,7 @@ class HealthApi(MixerApi):
     key_optional = True
     permission_classes = [AllowAny]
 
+    @JSON_OUT
     def get(self, request: Request) -> Response:
         report = health.health_report()
         return Response(report, status=503 if report["status"] == health.UNHEALTHY else 200)
@@ -150,6 +160,7 @@ class HealthApi(MixerApi):
 class MetricsApi(MixerApi):
     endpoint = "/metrics"
 
+    @extend_schema(responses={(200, "text/plain"): OpenApiTypes.STR})
     def get(self, request: Request) -> HttpResponse:
         from prometheus_client import CONTENT_TYPE_LATEST
 
@@ -159,6 +170,7 @@ class MetricsApi(MixerApi):
 class StatsApi(MixerApi):
     endpoint = "/stats"
 
+    @JSON_OUT
     def get(self, request: Request) -> Response:
         return Response(stats.stats_get(key=request.auth))
 
@@ -169,6 +181,7 @@ class EndpointNotFoundApi(MixerApi):
     key_optional = True
     permission_classes = [AllowAny]
     parser_classes: ClassVar[list] = []
+    schema = None  # not an endpoint: keep it out of the OpenAPI document
 
     def _not_found(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         raise errors.MixerError(errors.ENDPOINT_NOT_FOUND,

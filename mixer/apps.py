@@ -10,6 +10,6 @@ class MixerConfig(AppConfig):
     verbose_name = "AI mixer"
 
     def ready(self) -> None:
-        from mixer import warmup
+        from mixer import schema, warmup  # noqa: F401 (schema registers an extension)
 
         warmup.connect_worker_warm_up()
