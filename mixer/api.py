@@ -51,11 +51,21 @@ class MixerApi(APIView):
     renderer_classes = [JSONRenderer]
     endpoint: ClassVar[str] = "unknown"
     key_optional: ClassVar[bool] = False
+    # A 960-sample frame in JSON is about 20 KB; refuse far larger bodies before parsing them.
+    max_body_bytes: ClassVar[int] = 256 * 1024
 
     def initialize_request(self, request, *args: Any, **kwargs: Any) -> Request:
         request.mixer_request_id = uuid.uuid4().hex
         request.mixer_started = time.perf_counter()
         return super().initialize_request(request, *args, **kwargs)
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # authentication and rate limit first
+        length = request.META.get("CONTENT_LENGTH") or "0"
+        if length.isdigit() and int(length) > self.max_body_bytes:
+            raise errors.MixerError(errors.PAYLOAD_TOO_LARGE,
+                                    f"The body is over {self.max_body_bytes} bytes.",
+                                    status_code=413)
 
     def get_exception_handler(self):
         return errors.mixer_exception_handler

@@ -37,6 +37,7 @@ INVALID_STREAM_ID = "INVALID_STREAM_ID"
 INVALID_JSON = "INVALID_JSON"  # the body is not JSON, or not a JSON object
 METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
 UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
+PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"  # over MixerApi.max_body_bytes, refused unparsed
 
 
 class MixerError(exceptions.APIException):

@@ -161,7 +161,13 @@ def test_redis_outage_is_503_not_500(api):
     assert_spec_error(response, 503, "SERVICE_UNAVAILABLE")
 
 
-def test_huge_body_is_not_a_500(api):
-    body = json.dumps({"audioBuffer": [0.5] * 100_000})
+def test_long_buffer_is_a_size_error(api):
+    body = json.dumps({"audioBuffer": [0.5] * 10_000})
     response = api.post("/process-audio", body, content_type="application/json")
     assert_spec_error(response, 400, "INVALID_BUFFER_SIZE")
+
+
+def test_huge_body_is_refused_unparsed(api):
+    body = json.dumps({"audioBuffer": [0.5] * 100_000})
+    response = api.post("/process-audio", body, content_type="application/json")
+    assert_spec_error(response, 413, "PAYLOAD_TOO_LARGE")
