@@ -2,7 +2,7 @@
 Spotify's pedalboard), then ``POST /v1/process-audio`` latency and throughput over HTTP.
 
     python bench/mixer.py [--frames 20000] [--reference-frames 100]
-                          [--rate 500] [--load-seconds 10] [--connections 8] [--no-http]
+                          [--rates 100 250 500] [--load-seconds 10] [--connections 8] [--no-http]
 
 Every implementation carries its state from frame to frame over the same signal (pink-ish
 noise with sine bursts and pauses) with every stage enabled, and is timed call by call after a
@@ -175,7 +175,8 @@ def main(argv: list[str] | None = None) -> None:
         help="frames for the slow per-sample Python reference (0 skips it)",
     )
     parser.add_argument("--seconds", type=float, default=30.0, help="length of the test signal")
-    parser.add_argument("--rate", type=float, default=500.0, help="HTTP requests per second")
+    parser.add_argument("--rates", type=float, nargs="+", default=[100.0, 250.0, 500.0],
+                        help="HTTP request rates to try, requests per second")
     parser.add_argument("--load-seconds", type=float, default=10.0, help="HTTP load duration")
     parser.add_argument("--connections", type=int, default=8, help="HTTP keep-alive connections")
     parser.add_argument("--no-http", action="store_true", help="skip the HTTP load test")
@@ -184,7 +185,7 @@ def main(argv: list[str] | None = None) -> None:
     if not args.no_http:
         from bench import mixer_http
 
-        mixer_http.run(rate=args.rate, seconds=args.load_seconds, connections=args.connections)
+        mixer_http.run(rates=args.rates, seconds=args.load_seconds, connections=args.connections)
 
 
 def dsp_table(args: argparse.Namespace) -> None:

@@ -67,7 +67,7 @@ def _wait_until_up(url: str, server: subprocess.Popen, timeout: float = 60.0) ->
     raise RuntimeError("daphne did not answer in time")
 
 
-def run(*, rate: float, seconds: float, connections: int) -> None:
+def run(*, rates: list[float], seconds: float, connections: int) -> None:
     from django.conf import settings
 
     raw_key, key_pk = _bench_key()
@@ -79,10 +79,16 @@ def run(*, rate: float, seconds: float, connections: int) -> None:
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         _wait_until_up(url, server)
-        out = subprocess.run([sys.executable, __file__, "--child", url, raw_key, str(rate),
-                              str(seconds), str(connections)],
-                             capture_output=True, text=True, check=True).stdout
-        _print_table(json.loads(out), rate=rate, connections=connections)
+        print(f"\nPOST /v1/process-audio on daphne, {connections} keep-alive connections, open "
+              f"loop for {seconds:g} s per rate (load from a separate process)\n")
+        print("| target req/s | achieved req/s | p50 ms | p99 ms | p50 ms (from send) | "
+              "p99 ms (from send) | errors |")
+        print("|---:|---:|---:|---:|---:|---:|---:|")
+        for rate in rates:
+            out = subprocess.run([sys.executable, __file__, "--child", url, raw_key, str(rate),
+                                  str(seconds), str(connections)],
+                                 capture_output=True, text=True, check=True).stdout
+            _print_row(json.loads(out), rate=rate)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -91,14 +97,9 @@ def run(*, rate: float, seconds: float, connections: int) -> None:
         ApiKey.objects.filter(pk=key_pk).delete()
 
 
-def _print_table(r: dict, *, rate: float, connections: int) -> None:
-    print(f"\nPOST /v1/process-audio on daphne, {connections} keep-alive connections, open loop "
-          f"at {rate:g} req/s for {r['seconds']:g} s (load from a separate process)\n")
-    print("| target req/s | achieved req/s | p50 ms | p99 ms | p50 ms (from send) | "
-          "p99 ms (from send) | errors |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
+def _print_row(r: dict, *, rate: float) -> None:
     print(f"| {rate:g} | {r['achieved']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | "
-          f"{r['p50_send']:.2f} | {r['p99_send']:.2f} | {r['errors']} |")
+          f"{r['p50_send']:.2f} | {r['p99_send']:.2f} | {r['errors']} |", flush=True)
 
 
 # ----------------------------------------------------------------------------- load process
