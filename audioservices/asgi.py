@@ -7,6 +7,10 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "audioservices.settings")
 django_asgi_app = get_asgi_application()
 
+from mixer.warmup import warm_up_kernels  # noqa: E402
+
+warm_up_kernels()  # compile/load the mixer's numba kernels now, not on the first request
+
 # Imported after Django is set up: these touch models and settings.
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

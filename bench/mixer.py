@@ -1,11 +1,18 @@
-"""µs per 960-sample frame of the mixer chain: numba vs NumPy/SciPy vs Spotify's pedalboard.
+"""The mixer, in one run: µs per 960-sample frame of the chain (numba vs NumPy/SciPy vs
+Spotify's pedalboard), then ``POST /v1/process-audio`` latency and throughput over HTTP.
 
-    python bench/mixer_dsp.py [--frames 20000] [--reference-frames 100]
+    python bench/mixer.py [--frames 20000] [--reference-frames 100]
+                          [--rates 100 250 500] [--load-seconds 10] [--connections 8] [--no-http]
 
 Every implementation carries its state from frame to frame over the same signal (pink-ish
 noise with sine bursts and pauses) with every stage enabled, and is timed call by call after a
 warm-up; the table gives the median, the 99th percentile and how many times faster than real
-time (20 ms of audio per frame) the median is. No Django.
+time (20 ms of audio per frame) the median is.
+
+The HTTP part (bench/mixer_http.py) starts the production ASGI server (daphne) on a free port
+with the embedded defaults, creates an enterprise API key for a ``bench`` user, and drives it
+from a separate process at a fixed request rate (open loop: latency counts from when each
+request was due, so a server that falls behind is not flattered), then removes the key.
 """
 
 from __future__ import annotations
@@ -131,6 +138,13 @@ def numba_kernel(s: ChainSettings) -> Callable[[np.ndarray], None]:
     return lambda frame: dsp._kernel(frame, out, coef, state.scalars, state.ring)
 
 
+def chain_and_meter(s: ChainSettings) -> Callable[[np.ndarray], float]:
+    from mixer import loudness
+
+    state, meter_state = dsp.new_state(), loudness.new_meter_state()
+    return lambda f: loudness.meter(dsp.process(f, settings=s, state=state).samples, meter_state)
+
+
 def reference_per_sample(s: ChainSettings) -> Callable[[np.ndarray], np.ndarray]:
     from tests.mixer.reference_chain import reference_chain  # the tests' plain Python loops
 
@@ -161,7 +175,20 @@ def main(argv: list[str] | None = None) -> None:
         help="frames for the slow per-sample Python reference (0 skips it)",
     )
     parser.add_argument("--seconds", type=float, default=30.0, help="length of the test signal")
+    parser.add_argument("--rates", type=float, nargs="+", default=[100.0, 250.0, 500.0],
+                        help="HTTP request rates to try, requests per second")
+    parser.add_argument("--load-seconds", type=float, default=10.0, help="HTTP load duration")
+    parser.add_argument("--connections", type=int, default=8, help="HTTP keep-alive connections")
+    parser.add_argument("--no-http", action="store_true", help="skip the HTTP load test")
     args = parser.parse_args(argv)
+    dsp_table(args)
+    if not args.no_http:
+        from bench import mixer_http
+
+        mixer_http.run(rates=args.rates, seconds=args.load_seconds, connections=args.connections)
+
+
+def dsp_table(args: argparse.Namespace) -> None:
 
     load_s = dsp.warm_up()
     frames = make_signal(args.seconds).reshape(-1, N)
@@ -173,6 +200,7 @@ def main(argv: list[str] | None = None) -> None:
             args.frames,
         ),
         ("numba kernel alone (no Python wrapper)", numba_kernel(SETTINGS), args.frames),
+        ("chain + LUFS meter (what /process-audio runs)", chain_and_meter(SETTINGS), args.frames),
         ("NumPy/SciPy vectorised approximation", ScipyChain(SETTINGS), args.frames),
         ("pedalboard 0.9 (same 7 stages, reset=False)", pedalboard_chain(SETTINGS), args.frames),
     ]

@@ -1,0 +1,167 @@
+"""HTTP half of bench/mixer.py: daphne + an open-loop load generator in another process.
+
+    python bench/mixer_http.py --child URL KEY RATE SECONDS CONNECTIONS   (the load process)
+
+The load process speaks HTTP/1.1 over asyncio streams with keep-alive (no client library is
+needed). Request i is due at ``start + i / rate``; each of ``connections`` connections sends
+due requests one after another, with its own ``X-Stream-Id`` so the stream state path in
+Redis is exercised. Latency is measured from when the request was due (includes any queueing
+in the client, as a real caller at that rate would see) and, separately, from when it was sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH_USER = "bench"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _bench_key() -> tuple[str, int]:
+    """Migrate the embedded database and make an enterprise key (unlimited) for the run."""
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "audioservices.settings")
+    import django
+
+    django.setup()  # starts the embedded Redis when REDIS_URL is unset; children share it
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from mixer import services
+
+    call_command("migrate", interactive=False, verbosity=0)
+    user, _ = get_user_model().objects.get_or_create(username=BENCH_USER)
+    key, raw = services.api_key_create(owner=user, name="bench", tier="enterprise")
+    return raw, key.pk
+
+
+def _wait_until_up(url: str, server: subprocess.Popen, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError("daphne exited during start-up")
+        try:
+            urllib.request.urlopen(url + "/v1/health", timeout=5)  # noqa: S310 (our own URL)
+            return
+        except urllib.error.HTTPError:
+            return  # it answered (503 = a part is down; the mixer still runs)
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("daphne did not answer in time")
+
+
+def run(*, rates: list[float], seconds: float, connections: int) -> None:
+    from django.conf import settings
+
+    raw_key, key_pk = _bench_key()
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "REDIS_URL": settings.REDIS_URL}
+    server = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p",
+                              str(port), "audioservices.asgi:application"], cwd=ROOT, env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_until_up(url, server)
+        print(f"\nPOST /v1/process-audio on daphne, {connections} keep-alive connections, open "
+              f"loop for {seconds:g} s per rate (load from a separate process)\n")
+        print("| target req/s | achieved req/s | p50 ms | p99 ms | p50 ms (from send) | "
+              "p99 ms (from send) | errors |")
+        print("|---:|---:|---:|---:|---:|---:|---:|")
+        for rate in rates:
+            out = subprocess.run([sys.executable, __file__, "--child", url, raw_key, str(rate),
+                                  str(seconds), str(connections)],
+                                 capture_output=True, text=True, check=True).stdout
+            _print_row(json.loads(out), rate=rate)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        from mixer.models import ApiKey
+
+        ApiKey.objects.filter(pk=key_pk).delete()
+
+
+def _print_row(r: dict, *, rate: float) -> None:
+    print(f"| {rate:g} | {r['achieved']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | "
+          f"{r['p50_send']:.2f} | {r['p99_send']:.2f} | {r['errors']} |", flush=True)
+
+
+# ----------------------------------------------------------------------------- load process
+
+
+def _request_bytes(host: str, key: str, stream: str) -> bytes:
+    rng = np.random.default_rng(0)
+    frame = (0.2 * rng.standard_normal(960)).astype(np.float32).tolist()
+    body = json.dumps({"audioBuffer": frame}).encode()
+    head = (f"POST /v1/process-audio HTTP/1.1\r\nHost: {host}\r\n"
+            f"Authorization: Bearer {key}\r\nX-Stream-Id: {stream}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
+    return head.encode() + body
+
+
+async def _read_response(reader: asyncio.StreamReader) -> int:
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    length = next(int(line.split(":", 1)[1]) for line in lines
+                  if line.lower().startswith("content-length:"))
+    await reader.readexactly(length)
+    return status
+
+
+async def _connection(url: str, key: str, index: int, due: asyncio.Queue, results: list) -> None:
+    parts = urlsplit(url)
+    reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+    request = _request_bytes(parts.netloc, key, f"bench-{index}")
+    while True:
+        when = await due.get()
+        if when is None:
+            break
+        await asyncio.sleep(max(0.0, when - time.perf_counter()))
+        sent = time.perf_counter()
+        writer.write(request)
+        status = await _read_response(reader)
+        done = time.perf_counter()
+        results.append((done - when, done - sent, status))
+    writer.close()
+
+
+async def _load(url: str, key: str, rate: float, seconds: float, connections: int) -> dict:
+    total = int(rate * seconds)
+    due: asyncio.Queue = asyncio.Queue()
+    start = time.perf_counter() + 0.5
+    for i in range(total):
+        due.put_nowait(start + i / rate)
+    for _ in range(connections):
+        due.put_nowait(None)
+    results: list = []
+    await asyncio.gather(*(_connection(url, key, i, due, results) for i in range(connections)))
+    elapsed = time.perf_counter() - start
+    late = np.array([r[0] for r in results]) * 1000
+    sent = np.array([r[1] for r in results]) * 1000
+    return {"seconds": seconds, "achieved": len(results) / elapsed,
+            "p50": float(np.percentile(late, 50)), "p99": float(np.percentile(late, 99)),
+            "p50_send": float(np.percentile(sent, 50)), "p99_send": float(np.percentile(sent, 99)),
+            "errors": sum(1 for r in results if r[2] != 200)}
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["--child"]:
+    url_, key_, rate_, seconds_, connections_ = sys.argv[2:7]
+    print(json.dumps(asyncio.run(_load(url_, key_, float(rate_), float(seconds_),
+                                       int(connections_)))))

@@ -1,0 +1,201 @@
+"""The mixer's REST endpoints (spec 003), at the spec's paths and under ``/v1/``.
+
+Building another mixer endpoint (``/stream-audio``, ``/extract-features``, ``/wasm``,
+``/mobile/session``...): subclass :class:`MixerApi`, set ``endpoint`` to the spec's path (the
+metrics label) and add the route to ``mixer/urls.py``. The class brings, with nothing else to
+write: Bearer-key authentication (401 ``UNAUTHORIZED``), the per-key tier rate limit with
+``X-RateLimit-*`` headers (403 ``RATE_LIMIT_EXCEEDED`` + ``Retry-After``), the spec's error
+body for every failure (raise :class:`mixer.errors.MixerError` for your own codes), an
+``X-Request-Id`` header matching the error body's ``requestId``, Prometheus request counts,
+and the key's ``/stats`` counters. Set ``key_optional = True`` and ``permission_classes =
+[AllowAny]`` for a public endpoint (a valid key, when sent, is still counted and limited).
+For a WebSocket, reuse ``mixer.auth.ApiKeyAuthentication`` logic via
+``mixer.selectors.api_key_get_active`` and ``mixer.ratelimit.rate_limit_hit``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from typing import Any, ClassVar
+
+import redis
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from mixer import errors, health, inputs, metrics, processing, selectors, services, stats
+from mixer.auth import ApiKeyAuthentication
+from mixer.dsp import SettingsError
+from mixer.models import ApiKey
+from mixer.presets import GENRES
+from mixer.ratelimit import ApiKeyRateThrottle
+
+logger = logging.getLogger(__name__)
+MFCC_COEFFICIENTS = 13  # the spec's extract-features default
+
+
+class MixerApi(APIView):
+    authentication_classes = [ApiKeyAuthentication]
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [ApiKeyRateThrottle]
+    parser_classes = [JSONParser]
+    renderer_classes = [JSONRenderer]
+    endpoint: ClassVar[str] = "unknown"
+    key_optional: ClassVar[bool] = False
+    # A 960-sample frame in JSON is about 20 KB; refuse far larger bodies before parsing them.
+    max_body_bytes: ClassVar[int] = 256 * 1024
+
+    def initialize_request(self, request, *args: Any, **kwargs: Any) -> Request:
+        request.mixer_request_id = uuid.uuid4().hex
+        request.mixer_started = time.perf_counter()
+        return super().initialize_request(request, *args, **kwargs)
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # authentication and rate limit first
+        length = request.META.get("CONTENT_LENGTH") or "0"
+        if length.isdigit() and int(length) > self.max_body_bytes:
+            raise errors.MixerError(errors.PAYLOAD_TOO_LARGE,
+                                    f"The body is over {self.max_body_bytes} bytes.",
+                                    status_code=413)
+
+    def get_exception_handler(self):
+        return errors.mixer_exception_handler
+
+    def perform_authentication(self, request: Request) -> None:
+        try:
+            request.user  # noqa: B018 (authenticates)
+        except AuthenticationFailed:
+            if not self.key_optional:
+                raise  # else: a bad key on a public endpoint is just anonymous
+
+    def finalize_response(self, request: Request, response, *args: Any, **kwargs: Any):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        raw = request._request
+        response["X-Request-Id"] = raw.mixer_request_id
+        metrics.request_observe(method=request.method, endpoint=self.endpoint,
+                                status=response.status_code)
+        key = getattr(request, "_auth", None)
+        if isinstance(key, ApiKey):
+            self._record(raw, key, response.status_code)
+        return response
+
+    def _record(self, raw, key: ApiKey, status_code: int) -> None:
+        frame = getattr(raw, "mixer_frame", None)  # (samples, genre) of a processed frame
+        latency_ms = (time.perf_counter() - raw.mixer_started) * 1000 if frame else None
+        try:
+            stats.request_record(key=key, failed=status_code >= 400, latency_ms=latency_ms,
+                                 samples=frame[0] if frame else 0,
+                                 genre=frame[1] if frame else None)
+        except redis.RedisError:  # counters are best effort; the answer is already made
+            logger.warning("could not record mixer stats", exc_info=True)
+
+
+JSON_IN_OUT = extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+JSON_OUT = extend_schema(responses=OpenApiTypes.OBJECT)
+
+
+class ProcessAudioApi(MixerApi):
+    endpoint = "/process-audio"
+
+    @JSON_IN_OUT
+    def post(self, request: Request) -> Response:
+        body = inputs.body_object(request.data)
+        frame = inputs.frame_from(body.get("audioBuffer"))
+        inputs.sample_rate_check(body.get("sampleRate"))
+        stream_id = inputs.stream_id_from(request, body)
+        config = inputs.config_from(body.get("config"))
+        try:
+            out = processing.frame_process(key=request.auth, frame=frame, config=config,
+                                           stream_id=stream_id)
+        except SettingsError as exc:
+            raise inputs.config_error({f"config.{k}": v for k, v in exc.errors.items()}) from None
+        request._request.mixer_frame = (frame.size, out.genre)
+        applied = out.settings.to_dict()
+        return Response({
+            "processedBuffer": out.result.samples.tolist(),
+            "metrics": {"peak": out.result.peak_db, "rms": out.result.rms_db,
+                        "lufs": out.lufs, "genre": out.genre, "confidence": out.confidence,
+                        "processingTime": round(out.seconds * 1000, 4)},
+            "appliedSettings": {name: applied[name] for name in
+                                ("noiseGate", "compressor", "eq", "limiter", "gain", "bypass")},
+        })
+
+
+def config_document(key: ApiKey) -> dict[str, Any]:
+    return {
+        "audio": dict(inputs.AUDIO_FORMAT),
+        "dsp": selectors.key_settings(key=key).to_dict(),
+        "ai": {"modelVersion": processing.genre_model_version(),
+               "mfccCoefficients": MFCC_COEFFICIENTS, "genres": list(GENRES)},
+    }
+
+
+class ConfigApi(MixerApi):
+    endpoint = "/config"
+
+    @JSON_OUT
+    def get(self, request: Request) -> Response:
+        return Response(config_document(request.auth))
+
+    @JSON_IN_OUT
+    def put(self, request: Request) -> Response:
+        changes = inputs.config_update_from(inputs.body_object(request.data))
+        try:
+            services.key_config_update(key=request.auth, dsp_changes=changes)
+        except SettingsError as exc:
+            raise inputs.config_error({f"dsp.{k}": v for k, v in exc.errors.items()}) from None
+        return Response(config_document(request.auth))
+
+
+class HealthApi(MixerApi):
+    endpoint = "/health"
+    key_optional = True
+    permission_classes = [AllowAny]
+
+    @JSON_OUT
+    def get(self, request: Request) -> Response:
+        report = health.health_report()
+        return Response(report, status=503 if report["status"] == health.UNHEALTHY else 200)
+
+
+class MetricsApi(MixerApi):
+    endpoint = "/metrics"
+
+    @extend_schema(responses={(200, "text/plain"): OpenApiTypes.STR})
+    def get(self, request: Request) -> HttpResponse:
+        from prometheus_client import CONTENT_TYPE_LATEST
+
+        return HttpResponse(metrics.exposition(), content_type=CONTENT_TYPE_LATEST)
+
+
+class StatsApi(MixerApi):
+    endpoint = "/stats"
+
+    @JSON_OUT
+    def get(self, request: Request) -> Response:
+        return Response(stats.stats_get(key=request.auth))
+
+
+class EndpointNotFoundApi(MixerApi):
+    """Every path no route claims (outside the site's own prefixes): 404 ENDPOINT_NOT_FOUND."""
+
+    key_optional = True
+    permission_classes = [AllowAny]
+    parser_classes: ClassVar[list] = []
+    schema = None  # not an endpoint: keep it out of the OpenAPI document
+
+    def _not_found(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        raise errors.MixerError(errors.ENDPOINT_NOT_FOUND,
+                                f"No endpoint {request.method} {request.path}.", status_code=404)
+
+    get = post = put = patch = delete = head = options = _not_found
+

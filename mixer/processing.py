@@ -1,0 +1,67 @@
+"""``POST /process-audio`` without HTTP: settings resolution, the chain, meters, stream state."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from mixer import dsp, loudness, metrics, selectors, streams
+from mixer.dsp import ChainSettings
+from mixer.models import ApiKey
+from mixer.presets import preset_for
+
+AUTO = "auto"
+
+
+def genre_classify(frame: np.ndarray) -> tuple[str | None, float | None]:
+    """Genre and confidence for ``config.genre == "auto"``.
+
+    The classifier is another issue's (mixer/features.py, mixer/genre.py): until it is wired
+    here there is no detection, and the answer is (None, None), never an invented genre.
+    """
+    return None, None
+
+
+def genre_model_version() -> str | None:
+    """The genre model's version for ``GET /config`` (None until a classifier is wired)."""
+    return None
+
+
+@dataclass(frozen=True)
+class FrameOutcome:
+    result: dsp.ProcessResult
+    lufs: float
+    settings: ChainSettings
+    genre: str | None  # the preset in use: the requested one, or the detected one
+    confidence: float | None  # only for a detected genre
+    seconds: float  # chain + meter time
+
+
+def settings_resolve(*, key: ApiKey, config: dict[str, Any], frame: np.ndarray
+                     ) -> tuple[ChainSettings, str | None, float | None]:
+    """Base settings, then the request's fields: a named genre's preset replaces the key's
+    saved settings as the base; "auto" uses the detected genre's preset, or the saved
+    settings when nothing is detected. SettingsError for invalid fields."""
+    genre, confidence = config.get("genre"), None
+    if genre == AUTO:
+        genre, confidence = genre_classify(frame)
+    base = preset_for(genre) if genre else selectors.key_settings(key=key)
+    return ChainSettings.from_dict(config, base=base), genre, confidence
+
+
+def frame_process(*, key: ApiKey, frame: np.ndarray, config: dict[str, Any],
+                  stream_id: str | None) -> FrameOutcome:
+    chain_settings, genre, confidence = settings_resolve(key=key, config=config, frame=frame)
+    state = (streams.stream_load(key=key, stream_id=stream_id) if stream_id
+             else streams.fresh_state())
+    start = time.perf_counter()
+    result = dsp.process(frame, settings=chain_settings, state=state.chain)
+    lufs = loudness.meter(result.samples, state.meter)
+    seconds = time.perf_counter() - start
+    if stream_id:
+        streams.stream_save(key=key, stream_id=stream_id, state=state)
+    metrics.frame_observe(seconds=seconds, samples=frame.size)
+    return FrameOutcome(result, lufs, chain_settings, genre, confidence, seconds)

@@ -1,0 +1,29 @@
+"""Reads: API keys by their secret, a key's saved settings."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from mixer.dsp import ChainSettings
+from mixer.models import ApiKey, KeyConfig
+from mixer.services import key_hash
+
+
+def api_key_get_active(*, raw_key: str) -> ApiKey | None:
+    """The live key for a secret (owner and saved config in the same query), else None."""
+    return (ApiKey.objects.select_related("owner", "config")
+            .filter(key_hash=key_hash(raw_key), revoked_at=None, owner__is_active=True)
+            .first())
+
+
+def api_key_list(*, owner) -> QuerySet[ApiKey]:
+    return ApiKey.objects.filter(owner=owner)
+
+
+def key_settings(*, key: ApiKey) -> ChainSettings:
+    """The key's saved chain settings, or the defaults when it never saved any."""
+    try:
+        saved = key.config.dsp
+    except KeyConfig.DoesNotExist:
+        return ChainSettings()
+    return ChainSettings.from_dict(saved)

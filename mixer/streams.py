@@ -1,0 +1,58 @@
+"""Per-stream DSP and loudness state in Redis, so any server process can take the next frame.
+
+A stream is named by the client (``X-Stream-Id`` header or ``streamId`` field) and scoped to
+the API key, so two keys never share a stream. Its state (chain envelopes, filter memories,
+the limiter's look-ahead, the loudness meter: about 14 KB) is read before and written after
+each frame, and expires ``settings.MIXER_STREAM_TTL_S`` after the last frame. Frames of one
+stream must be sent one after another: two frames of the same stream in flight at once would
+both start from the same state (last write wins).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+from django.conf import settings
+
+from mixer import dsp, loudness, store
+from mixer.models import ApiKey
+
+STREAM_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+_RING = dsp.new_state().ring.shape
+_SIZES = (dsp.N_STATE, _RING[0] * _RING[1], loudness.STATE_SIZE)
+
+
+@dataclass
+class StreamState:
+    chain: dsp.ChainState
+    meter: np.ndarray
+
+
+def fresh_state() -> StreamState:
+    return StreamState(chain=dsp.new_state(), meter=loudness.new_meter_state())
+
+
+def _redis_key(key: ApiKey, stream_id: str) -> str:
+    return f"mixer:stream:{key.key_hash[:20]}:{stream_id}"
+
+
+def _decode(blob: bytes) -> StreamState | None:
+    flat = np.frombuffer(blob, dtype=np.float64)
+    if flat.size != sum(_SIZES):  # written by a build with another layout: start afresh
+        return None
+    scalars, ring, meter = np.split(flat.copy(), np.cumsum(_SIZES)[:-1])
+    chain = dsp.new_state()
+    chain.scalars, chain.ring = scalars, ring.reshape(_RING)
+    return StreamState(chain=chain, meter=meter)
+
+
+def stream_load(*, key: ApiKey, stream_id: str) -> StreamState:
+    blob = store.client().get(_redis_key(key, stream_id))
+    return (_decode(blob) if blob else None) or fresh_state()
+
+
+def stream_save(*, key: ApiKey, stream_id: str, state: StreamState) -> None:
+    blob = b"".join(a.tobytes() for a in (state.chain.scalars, state.chain.ring, state.meter))
+    store.client().set(_redis_key(key, stream_id), blob, ex=settings.MIXER_STREAM_TTL_S)

@@ -1,0 +1,23 @@
+"""Mixer routes. ``audioservices/urls.py`` mounts ``urlpatterns`` twice (at the spec's paths
+and under ``/v1/``) and ``fallback_patterns`` last of all, so an unknown path answers the
+spec's 404 ``ENDPOINT_NOT_FOUND``. Add new spec-003 endpoints here, not in the root urls.
+A trailing slash is accepted too."""
+
+from django.urls import re_path
+
+from mixer import api
+
+urlpatterns = [
+    re_path(r"^process-audio/?$", api.ProcessAudioApi.as_view(), name="process-audio"),
+    re_path(r"^config/?$", api.ConfigApi.as_view(), name="config"),
+    re_path(r"^health/?$", api.HealthApi.as_view(), name="health"),
+    re_path(r"^metrics/?$", api.MetricsApi.as_view(), name="metrics"),
+    re_path(r"^stats/?$", api.StatsApi.as_view(), name="stats"),
+]
+
+# The site's own prefixes keep Django's behaviour (HTML pages, APPEND_SLASH redirects).
+SITE_PREFIXES = ("api", "admin", "accounts", "media", "static", "ws")
+fallback_patterns = [
+    re_path(rf"^(?!(?:{'|'.join(SITE_PREFIXES)})(?:/|$)).+$", api.EndpointNotFoundApi.as_view(),
+            name="mixer-endpoint-not-found"),
+]

@@ -1,0 +1,58 @@
+"""API keys and clients for the mixer tests; the mixer's Redis database starts empty."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from rest_framework.test import APIClient
+
+from mixer import services, store
+from mixer.dsp import FRAME_SIZE
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """User fixtures hash a password; the production hasher costs seconds on a busy machine."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def empty_mixer_redis():
+    """Counters, windows and streams of earlier tests (or runs) must not leak in."""
+    store.client().flushdb()
+
+
+@pytest.fixture
+def make_key(db):
+    def make(owner, *, tier: str = "standard", name: str = "test") -> str:
+        return services.api_key_create(owner=owner, name=name, tier=tier)[1]
+
+    return make
+
+
+@pytest.fixture
+def key_client():
+    def make(raw_key: str, **kwargs) -> APIClient:
+        client = APIClient(**kwargs)
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw_key}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def alice_key(alice, make_key) -> str:
+    return make_key(alice)
+
+
+@pytest.fixture
+def api(alice_key, key_client) -> APIClient:
+    return key_client(alice_key)
+
+
+def frames(count: int, *, seed: int = 0, level: float = 0.3) -> np.ndarray:
+    """``count`` frames of loud, varied audio (noise bursts over a tone), float32."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(count * FRAME_SIZE) / 48000
+    x = level * np.sin(2 * np.pi * 220 * t) + 0.2 * rng.standard_normal(t.size)
+    return x.astype(np.float32).reshape(count, FRAME_SIZE)

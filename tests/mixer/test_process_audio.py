@@ -1,0 +1,175 @@
+"""POST /process-audio: the chain over HTTP, its error codes, stream state, genre presets."""
+
+import json
+
+import numpy as np
+import pytest
+from django.test import override_settings
+
+from mixer import dsp, loudness
+from mixer.presets import preset_for
+from tests.mixer.conftest import frames
+from tests.mixer.test_auth import assert_spec_error
+
+pytestmark = pytest.mark.django_db
+
+
+def post(client, frame, path="/process-audio", **extra):
+    body = {"audioBuffer": [float(v) for v in frame], **extra.pop("body", {})}
+    return client.post(path, body, format="json", **extra)
+
+
+@pytest.mark.parametrize("path", ["/process-audio", "/v1/process-audio", "/v1/process-audio/"])
+def test_frame_comes_back_processed_by_the_chain(api, path):
+    frame = frames(1)[0]
+    config = {"gain": 6, "compressor": {"ratio": 8, "threshold": -30}}
+    response = post(api, frame, path, body={"config": config})
+    assert response.status_code == 200
+    body = response.json()
+    settings = dsp.ChainSettings.from_dict(config)
+    expected = dsp.process(frame, settings=settings, state=dsp.new_state())
+    np.testing.assert_array_equal(np.array(body["processedBuffer"], np.float32), expected.samples)
+    metrics = body["metrics"]
+    assert metrics["peak"] == pytest.approx(expected.peak_db)
+    assert metrics["rms"] == pytest.approx(expected.rms_db)
+    assert metrics["lufs"] == pytest.approx(loudness.meter(expected.samples,
+                                                           loudness.new_meter_state()))
+    assert metrics["genre"] is None
+    assert metrics["confidence"] is None
+    assert metrics["processingTime"] > 0
+    assert body["appliedSettings"]["compressor"]["ratio"] == 8
+    assert body["appliedSettings"]["compressor"]["threshold"] == -30
+    assert set(body["appliedSettings"]) >= {"noiseGate", "compressor", "eq", "limiter"}
+
+
+def test_same_stream_id_equals_one_chain_run_over_both_frames(api):
+    x = frames(2)
+    first = post(api, x[0], HTTP_X_STREAM_ID="take-1").json()
+    second = post(api, x[1], body={"streamId": "take-1"}).json()  # header or field
+    state = dsp.new_state()
+    whole = dsp.process(x.ravel(), settings=dsp.ChainSettings(), state=state).samples
+    got = np.array(first["processedBuffer"] + second["processedBuffer"], np.float32)
+    np.testing.assert_array_equal(got, whole)
+
+
+def test_without_stream_id_each_frame_starts_fresh(api):
+    frame = frames(1)[0]
+    first = post(api, frame).json()["processedBuffer"]
+    assert post(api, frame).json()["processedBuffer"] == first
+
+
+def test_streams_belong_to_their_key(api, bob, make_key, key_client):
+    x = frames(2)
+    post(api, x[0], HTTP_X_STREAM_ID="s")
+    bobs = post(key_client(make_key(bob)), x[1], HTTP_X_STREAM_ID="s").json()
+    fresh = dsp.process(x[1], settings=dsp.ChainSettings(), state=dsp.new_state()).samples
+    np.testing.assert_array_equal(np.array(bobs["processedBuffer"], np.float32), fresh)
+
+
+def test_stream_lufs_is_the_running_integrated_loudness(api):
+    x = frames(30, level=0.2)
+    outputs, lufs = [], None
+    for frame in x:
+        body = post(api, frame, HTTP_X_STREAM_ID="loud").json()
+        outputs.append(body["processedBuffer"])
+        lufs = body["metrics"]["lufs"]
+    state = loudness.new_meter_state()
+    expected = loudness.meter(np.array(outputs, np.float32).ravel(), state)
+    assert lufs == pytest.approx(expected, abs=1e-9)
+    assert -40 < lufs < 0
+
+
+def test_named_genre_starts_from_its_preset(api):
+    body = post(api, frames(1)[0], body={"config": {"genre": "speech",
+                                                    "eq": {"high": 4}}}).json()
+    expected = preset_for("speech").to_dict()
+    assert body["appliedSettings"]["compressor"] == expected["compressor"]
+    assert body["appliedSettings"]["eq"] == {**expected["eq"], "high": 4.0}
+    assert body["metrics"]["genre"] == "speech"
+    assert body["metrics"]["confidence"] is None  # chosen, not detected
+
+
+def test_auto_genre_reports_nothing_until_a_classifier_is_wired(api):
+    body = post(api, frames(1)[0], body={"config": {"genre": "auto"}}).json()
+    assert body["metrics"]["genre"] is None
+    assert body["metrics"]["confidence"] is None
+    assert body["appliedSettings"] == {k: v for k, v in dsp.ChainSettings().to_dict().items()}
+
+
+def test_bypass_returns_the_input(api):
+    frame = frames(1)[0]
+    body = post(api, frame, body={"config": {"bypass": True}}).json()
+    np.testing.assert_array_equal(np.array(body["processedBuffer"], np.float32), frame)
+
+
+GOOD = [0.0] * dsp.FRAME_SIZE
+
+
+@pytest.mark.parametrize(("body", "code", "detail"), [
+    ({"audioBuffer": [0.0] * 959}, "INVALID_BUFFER_SIZE", {"expected": 960, "received": 959}),
+    ({"audioBuffer": [0.0] * 961}, "INVALID_BUFFER_SIZE", {"expected": 960, "received": 961}),
+    ({"audioBuffer": []}, "INVALID_BUFFER_SIZE", {"expected": 960, "received": 0}),
+    ({}, "INVALID_BUFFER", {}),
+    ({"audioBuffer": "0.1,0.2"}, "INVALID_BUFFER", {}),
+    ({"audioBuffer": ["0.1"] * 960}, "INVALID_BUFFER", {}),
+    ({"audioBuffer": [True] * 960}, "INVALID_BUFFER", {}),
+    ({"audioBuffer": [1e39] * 960}, "NON_FINITE_SAMPLES", {}),
+    ({"audioBuffer": GOOD, "sampleRate": 44100}, "INVALID_SAMPLE_RATE",
+     {"expected": 48000, "received": 44100}),
+    ({"audioBuffer": GOOD, "config": {"compressor": {"ratio": 50}}}, "INVALID_CONFIG",
+     {"fields": {"config.compressor.ratio": "must be between 1 and 20"}}),
+    ({"audioBuffer": GOOD, "config": {"eq": {"low": "loud"}}}, "INVALID_CONFIG",
+     {"fields": {"config.eq.low": "must be a number"}}),
+    ({"audioBuffer": GOOD, "config": {"genre": "polka"}}, "INVALID_CONFIG",
+     {"fields": {"config.genre": "must be one of auto, speech, rock, jazz, electronic, "
+                                 "classical"}}),
+    ({"audioBuffer": GOOD, "config": [1]}, "INVALID_CONFIG", {"fields": {"config": "must be an object"}}),
+    ({"audioBuffer": GOOD, "streamId": "a b"}, "INVALID_STREAM_ID", {}),
+    ({"audioBuffer": GOOD, "streamId": "x" * 65}, "INVALID_STREAM_ID", {}),
+])
+def test_bad_requests_get_their_code(api, body, code, detail):
+    error = assert_spec_error(api.post("/process-audio", body, format="json"), 400, code)
+    assert error["details"] == detail
+
+
+@pytest.mark.parametrize("raw", [b'{"audioBuffer": [0.1,', b"not json", b'{"a": NaN}', b"[1, 2]"])
+def test_malformed_json_is_400(api, raw):
+    response = api.post("/process-audio", raw, content_type="application/json")
+    assert_spec_error(response, 400, "INVALID_JSON")
+
+
+def test_wrong_method_and_media_type(api):
+    assert_spec_error(api.get("/process-audio"), 405, "METHOD_NOT_ALLOWED")
+    response = api.post("/process-audio", {"audioBuffer": "1"})  # multipart form
+    assert_spec_error(response, 415, "UNSUPPORTED_MEDIA_TYPE")
+
+
+@pytest.mark.parametrize("path", ["/v1/nothing", "/v1/", "/nothing-here", "/process-audio/x"])
+def test_unknown_paths_are_endpoint_not_found(api, path):
+    assert_spec_error(api.post(path, {}, format="json"), 404, "ENDPOINT_NOT_FOUND")
+    assert_spec_error(api.get(path), 404, "ENDPOINT_NOT_FOUND")
+
+
+def test_site_paths_keep_django_behaviour(api):
+    missing = api.get("/api/nothing/")
+    assert missing.status_code == 404
+    assert b"ENDPOINT_NOT_FOUND" not in missing.content
+    assert api.get("/admin").status_code == 301  # APPEND_SLASH still redirects
+
+
+def test_redis_outage_is_503_not_500(api):
+    with override_settings(REDIS_URL="unix:///nonexistent/redis.sock"):
+        response = post(api, GOOD)
+    assert_spec_error(response, 503, "SERVICE_UNAVAILABLE")
+
+
+def test_long_buffer_is_a_size_error(api):
+    body = json.dumps({"audioBuffer": [0.5] * 10_000})
+    response = api.post("/process-audio", body, content_type="application/json")
+    assert_spec_error(response, 400, "INVALID_BUFFER_SIZE")
+
+
+def test_huge_body_is_refused_unparsed(api):
+    body = json.dumps({"audioBuffer": [0.5] * 100_000})
+    response = api.post("/process-audio", body, content_type="application/json")
+    assert_spec_error(response, 413, "PAYLOAD_TOO_LARGE")
