@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "audioservices.jobs",
     "denoise",
     "boost",
+    "vocal",
 ]
 
 MIDDLEWARE = [
@@ -125,6 +126,10 @@ MEDIA_INTERNAL_REDIRECT_PREFIX = env.str("MEDIA_INTERNAL_REDIRECT_PREFIX", defau
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=100 * 1024 * 1024)
 MAX_DURATION_S = env.float("MAX_DURATION_S", default=3600.0)
 MODELS_DIR = Path(env.str("MODELS_DIR", default=str(BASE_DIR / "models")))
+# Vocal separation: any model name demucs publishes (htdemucs, htdemucs_ft...) or a local one
+# in MODELS_DIR/demucs; on a GPU, optional autocast ("bf16" or "fp16"; "" = fp32).
+VOCAL_MODEL = env.str("VOCAL_MODEL", default="htdemucs")
+VOCAL_GPU_AUTOCAST = env.str("VOCAL_GPU_AUTOCAST", default="")
 FILE_UPLOAD_HANDLERS = [
     "audioservices.jobs.uploads.SizeLimitedUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
