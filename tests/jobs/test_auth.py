@@ -1,7 +1,7 @@
 """Session auth with CSRF; another user's ids and files answer exactly like missing ones."""
 
 import pytest
-from django.urls import get_resolver
+from django.urls import get_resolver, reverse
 from rest_framework.test import APIClient
 
 from audioservices.jobs.registry import all_kinds
@@ -17,7 +17,7 @@ def alices_jobs(alice, client_for, tmp_path):
     """One job per service, created through the API (the worker is not needed here)."""
     data = signals.encoded(signals.tone(1.0), sample_rate=44100, fmt="wav", tmp_path=tmp_path)
     client = client_for(alice)
-    return {kind.name: client.post(f"/api/{kind.name}/upload/",
+    return {kind.name: client.post(reverse(f"{kind.name}-upload"),
                                    {"audio_file": signals.upload(data, "a.wav")}).json()["file_id"]
             for kind in all_kinds()}
 
@@ -25,7 +25,7 @@ def alices_jobs(alice, client_for, tmp_path):
 def id_taking_routes() -> list[tuple[str, str, str]]:
     """Every URL pattern with a file_id under /api/: a new one is covered automatically."""
     routes = []
-    for service in ("denoise", "boost"):
+    for service in [kind.name for kind in all_kinds()]:
         for pattern in get_resolver().url_patterns:
             if str(pattern.pattern) == f"api/{service}/":
                 for sub in pattern.url_patterns:
