@@ -187,6 +187,8 @@ def separate(
     audio = valid_audio(audio)
     device = device or next(model.parameters()).device
     window, overlap = int(window_s * sample_rate), int(overlap_s * sample_rate)
+    if not 0 <= 2 * overlap < window:
+        raise ValueError(f"windows of {window_s} s cannot overlap by {overlap_s} s on both sides")
     bounds = window_bounds(audio.shape[1], window=window, overlap=overlap)
     pairs = channel_pairs(audio.shape[0])
     vocals = np.zeros_like(audio)

@@ -10,11 +10,14 @@ from vocal import engine
 from vocal.models import VocalJob
 
 AUTOCAST = {"": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+BAD_AUTOCAST = "VOCAL_GPU_AUTOCAST is {value!r}; use '', 'bf16' or 'fp16'."
 
 
 def vocal_job_process(
     job: VocalJob, audio: np.ndarray, *, sample_rate: int, progress: ProgressRecorder
 ) -> JobResult:
+    if settings.VOCAL_GPU_AUTOCAST not in AUTOCAST:
+        raise JobError(BAD_AUTOCAST.format(value=settings.VOCAL_GPU_AUTOCAST))
     try:
         model = engine.model_load(name=settings.VOCAL_MODEL, models_dir=settings.MODELS_DIR)
     except engine.UnsuitableModel as exc:

@@ -85,3 +85,9 @@ def test_bad_audio_is_refused_before_the_model(tiny_model):
     with pytest.raises(InvalidAudio):
         engine.separate(np.full((2, 100), np.nan, dtype=np.float32), sample_rate=44100,
                         model=tiny_model)
+
+
+def test_windows_must_be_longer_than_both_overlaps(tiny_model):
+    with pytest.raises(ValueError, match="cannot overlap"):
+        engine.separate(np.zeros((2, 44100), dtype=np.float32), sample_rate=44100,
+                        model=tiny_model, window_s=2.0, overlap_s=1.0)
