@@ -66,3 +66,11 @@ def test_fetch_models_check_lists_the_missing_files(settings, tmp_path, capsys):
     with pytest.raises(CommandError, match="missing"):
         call_command("fetch_models", "demucs", "--check")
     assert "955717e8-8726e21a.th" in capsys.readouterr().out
+
+
+def test_our_catalogue_reading_matches_demucs_own():
+    from demucs.pretrained import REMOTE_ROOT, _parse_remote_files
+
+    from vocal.weights import published_checkpoints
+
+    assert published_checkpoints() == _parse_remote_files(REMOTE_ROOT / "files.txt")
