@@ -32,7 +32,7 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 60.0) ->
         try:
             requests.get(url, timeout=1)
             return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # slow first answer: still starting
             time.sleep(0.2)
     raise AssertionError("the service did not answer in time")
 
