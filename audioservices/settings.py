@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "audioservices.jobs",
     "denoise",
     "boost",
+    "vocal",
     "mixer",
     "webhooks",
 ]
@@ -148,6 +149,10 @@ MAX_DURATION_S = env.float("MAX_DURATION_S", default=3600.0)
 MODELS_DIR = Path(env.str("MODELS_DIR", default=str(BASE_DIR / "models")))
 # The denoise engine used when an upload names no `model` (README: "Denoise engines").
 DENOISE_ENGINE = env.str("DENOISE_ENGINE", default="dfn3")
+# Vocal separation: any model name demucs publishes (htdemucs, htdemucs_ft...) or a local one
+# in MODELS_DIR/demucs; on a GPU, optional autocast ("bf16" or "fp16"; "" = fp32).
+VOCAL_MODEL = env.str("VOCAL_MODEL", default="htdemucs")
+VOCAL_GPU_AUTOCAST = env.str("VOCAL_GPU_AUTOCAST", default="")
 FILE_UPLOAD_HANDLERS = [
     "audioservices.jobs.uploads.SizeLimitedUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",

@@ -22,6 +22,10 @@ def pytest_configure(config) -> None:
     media = Path(os.environ.get("TEST_MEDIA_ROOT", ROOT / "var" / f"test-media-{os.getpid()}"))
     media.mkdir(parents=True, exist_ok=True)
     settings.MEDIA_ROOT = media
+    # Model weights: a per-run folder (tests write small random models there) and the vocal
+    # service's test model, tests/vocal/tiny_model.py; both reach the worker's environment.
+    settings.MODELS_DIR = ROOT / "var" / f"test-models-{os.getpid()}"
+    settings.VOCAL_MODEL = "tiny_htdemucs"
 
 
 def _database_url(db: dict) -> str:
@@ -81,7 +85,10 @@ def celery_worker(django_db_setup, django_db_blocker):
 
     app.control.purge()  # messages left by an earlier run name jobs of another database
     worker = Worker({**os.environ, "DATABASE_URL": _database_url(connection.settings_dict),
-                     "MEDIA_ROOT": str(settings.MEDIA_ROOT), "REDIS_URL": settings.REDIS_URL})
+                     "MEDIA_ROOT": str(settings.MEDIA_ROOT), "REDIS_URL": settings.REDIS_URL,
+                     "MODELS_DIR": str(settings.MODELS_DIR), "VOCAL_MODEL": settings.VOCAL_MODEL,
+                     # torch's thread pool oversubscribes a small shared machine.
+                     "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")})
     worker.start()
     yield worker
     worker.stop()

@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from django.urls import get_resolver
+from django.urls import get_resolver, reverse
 from rest_framework.test import APIClient
 
 from audioservices.jobs.registry import all_kinds
@@ -22,7 +22,7 @@ def alices_jobs(alice, client_for, tmp_path):
     jobs = {}
     for kind in all_kinds():
         form = signals.upload_form(kind.name, signals.upload(data, "a.wav"))
-        jobs[kind.name] = client.post(f"/api/{kind.name}/upload/", form).json()["file_id"]
+        jobs[kind.name] = client.post(reverse(f"{kind.name}-upload"), form).json()["file_id"]
     return jobs
 
 

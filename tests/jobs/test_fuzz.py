@@ -7,6 +7,7 @@ an unbounded allocation); the endpoints only ever with a 2xx or a 4xx in the spe
 from pathlib import Path
 
 import pytest
+from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -53,7 +54,7 @@ def test_upload_endpoints_never_answer_5xx(alice, client_for, kind, prefix, tail
                                            file_field):
     client = client_for(alice)
     form = {**extra, file_field: signals.upload(prefix + tail, name or "x")}
-    response = client.post(f"/api/{kind}/upload/", form)
+    response = client.post(reverse(f"{kind}-upload"), form)
     assert response.status_code < 500, response.content
     if response.status_code >= 400:
         body = response.json()

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.urls import reverse
 
 from audioservices.audio import io
 from audioservices.audio.errors import InvalidAudio
@@ -45,7 +46,7 @@ def test_each_upload_endpoint_refuses_or_fails_each_file(alice, client_for, kind
     client = client_for(alice)
     before = stored_files()
     form = signals.upload_form(kind, signals.upload(path.read_bytes(), path.name))
-    response = client.post(f"/api/{kind}/upload/", form)
+    response = client.post(reverse(f"{kind}-upload"), form)
     assert response.status_code != 500
     if response.status_code >= 400:
         assert response.status_code in (400, 413, 415)
