@@ -153,6 +153,9 @@ DENOISE_ENGINE = env.str("DENOISE_ENGINE", default="dfn3")
 # in MODELS_DIR/demucs; on a GPU, optional autocast ("bf16" or "fp16"; "" = fp32).
 VOCAL_MODEL = env.str("VOCAL_MODEL", default="htdemucs")
 VOCAL_GPU_AUTOCAST = env.str("VOCAL_GPU_AUTOCAST", default="")
+# Non-file request bodies held in memory: /extract-features takes up to 60 s of audio as JSON
+# numbers (~58 MB at 48 kHz). Each mixer endpoint refuses larger bodies than it needs first.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=64 * 1024 * 1024)
 FILE_UPLOAD_HANDLERS = [
     "audioservices.jobs.uploads.SizeLimitedUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",

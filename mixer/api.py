@@ -91,10 +91,10 @@ class MixerApi(APIView):
     def _record(self, raw, key: ApiKey, status_code: int) -> None:
         frame = getattr(raw, "mixer_frame", None)  # (samples, genre) of a processed frame
         latency_ms = (time.perf_counter() - raw.mixer_started) * 1000 if frame else None
+        genre = frame[1] if frame else getattr(raw, "mixer_genre", None)  # or a classification
         try:
             stats.request_record(key=key, failed=status_code >= 400, latency_ms=latency_ms,
-                                 samples=frame[0] if frame else 0,
-                                 genre=frame[1] if frame else None)
+                                 samples=frame[0] if frame else 0, genre=genre)
         except redis.RedisError:  # counters are best effort; the answer is already made
             logger.warning("could not record mixer stats", exc_info=True)
 

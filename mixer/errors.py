@@ -15,10 +15,13 @@ import time
 from typing import Any
 
 import redis
+from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
+
+from audioservices.weights import WeightsMissing
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +77,11 @@ def _as_mixer_error(exc: Exception) -> MixerError:
                           status_code=415)
     if isinstance(exc, Http404 | exceptions.NotFound):
         return MixerError(ENDPOINT_NOT_FOUND, "No such endpoint.", status_code=404)
+    if isinstance(exc, RequestDataTooBig):
+        return MixerError(PAYLOAD_TOO_LARGE, "The body is larger than this server accepts.",
+                          status_code=413)
+    if isinstance(exc, WeightsMissing):  # e.g. the genre model file: the message says how to fix
+        return MixerError(SERVICE_UNAVAILABLE, str(exc), status_code=503)
     if isinstance(exc, redis.RedisError | DatabaseError):
         logger.exception("mixer backend unavailable")
         return MixerError(SERVICE_UNAVAILABLE, "A backing service is unavailable; retry later.",

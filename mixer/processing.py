@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from mixer import dsp, loudness, metrics, selectors, streams
+from mixer import dsp, genre_auto, loudness, metrics, selectors, streams
 from mixer.dsp import ChainSettings
 from mixer.models import ApiKey
 from mixer.presets import preset_for
@@ -16,18 +16,9 @@ from mixer.presets import preset_for
 AUTO = "auto"
 
 
-def genre_classify(frame: np.ndarray) -> tuple[str | None, float | None]:
-    """Genre and confidence for ``config.genre == "auto"``.
-
-    The classifier is another issue's (mixer/features.py, mixer/genre.py): until it is wired
-    here there is no detection, and the answer is (None, None), never an invented genre.
-    """
-    return None, None
-
-
 def genre_model_version() -> str | None:
-    """The genre model's version for ``GET /config`` (None until a classifier is wired)."""
-    return None
+    """The genre model's version for ``GET /config`` (None when the model file is missing)."""
+    return genre_auto.model_version()
 
 
 @dataclass(frozen=True)
@@ -40,21 +31,25 @@ class FrameOutcome:
     seconds: float  # chain + meter time
 
 
-def settings_resolve(*, key: ApiKey, config: dict[str, Any], frame: np.ndarray
+def settings_resolve(*, key: ApiKey, config: dict[str, Any], frame: np.ndarray,
+                     stream_id: str | None = None
                      ) -> tuple[ChainSettings, str | None, float | None]:
     """Base settings, then the request's fields: a named genre's preset replaces the key's
-    saved settings as the base; "auto" uses the detected genre's preset, or the saved
-    settings when nothing is detected. SettingsError for invalid fields."""
+    saved settings as the base; "auto" uses the detected genre's preset (mixer.genre_auto:
+    the stream's last 3 s), or the saved settings while nothing is detected. SettingsError
+    for invalid fields."""
     genre, confidence = config.get("genre"), None
     if genre == AUTO:
-        genre, confidence = genre_classify(frame)
+        detection = genre_auto.genre_detect(key=key, stream_id=stream_id, frame=frame)
+        genre, confidence = detection.genre, detection.confidence
     base = preset_for(genre) if genre else selectors.key_settings(key=key)
     return ChainSettings.from_dict(config, base=base), genre, confidence
 
 
 def frame_process(*, key: ApiKey, frame: np.ndarray, config: dict[str, Any],
                   stream_id: str | None) -> FrameOutcome:
-    chain_settings, genre, confidence = settings_resolve(key=key, config=config, frame=frame)
+    chain_settings, genre, confidence = settings_resolve(key=key, config=config, frame=frame,
+                                                         stream_id=stream_id)
     state = (streams.stream_load(key=key, stream_id=stream_id) if stream_id
              else streams.fresh_state())
     start = time.perf_counter()

@@ -5,7 +5,7 @@ A trailing slash is accepted too."""
 
 from django.urls import re_path
 
-from mixer import api
+from mixer import api, features_api
 
 urlpatterns = [
     re_path(r"^process-audio/?$", api.ProcessAudioApi.as_view(), name="process-audio"),
@@ -13,6 +13,10 @@ urlpatterns = [
     re_path(r"^health/?$", api.HealthApi.as_view(), name="health"),
     re_path(r"^metrics/?$", api.MetricsApi.as_view(), name="metrics"),
     re_path(r"^stats/?$", api.StatsApi.as_view(), name="stats"),
+    re_path(r"^extract-features/?$", features_api.ExtractFeaturesApi.as_view(),
+            name="extract-features"),
+    re_path(r"^classify-genre/?$", features_api.ClassifyGenreApi.as_view(),
+            name="classify-genre"),
 ]
 
 # The site's own prefixes keep Django's behaviour (HTML pages, APPEND_SLASH redirects).

@@ -8,8 +8,11 @@ from django.test import override_settings
 
 from mixer import dsp, loudness
 from mixer.presets import preset_for
+from tests import signals
 from tests.mixer.conftest import frames
 from tests.mixer.test_auth import assert_spec_error
+from webhooks import services as webhook_services
+from webhooks.models import WebhookDelivery
 
 pytestmark = pytest.mark.django_db
 
@@ -89,11 +92,32 @@ def test_named_genre_starts_from_its_preset(api):
     assert body["metrics"]["confidence"] is None  # chosen, not detected
 
 
-def test_auto_genre_reports_nothing_until_a_classifier_is_wired(api):
+def test_auto_genre_without_a_stream_detects_nothing(api):
     body = post(api, frames(1)[0], body={"config": {"genre": "auto"}}).json()
     assert body["metrics"]["genre"] is None
     assert body["metrics"]["confidence"] is None
     assert body["appliedSettings"] == {k: v for k, v in dsp.ChainSettings().to_dict().items()}
+
+
+def test_auto_genre_detects_speech_after_three_seconds_and_fires_one_webhook(api, alice, settings):
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = True
+    endpoint = webhook_services.endpoint_create(owner=alice, url="http://127.0.0.1:9/hook",
+                                                events=["genre.detected"])
+    speech = signals.speech(dsp.SAMPLE_RATE)
+    count = speech.size // dsp.FRAME_SIZE
+    speech = speech[: count * dsp.FRAME_SIZE].reshape(count, dsp.FRAME_SIZE)
+    assert count > 160, "the test recording must be longer than the 3 s window"
+    answers = [post(api, frame, HTTP_X_STREAM_ID="talk-1", body={"config": {"genre": "auto"}}
+                    ).json()["metrics"] for frame in speech[:160]]
+    assert all(m["genre"] is None for m in answers[:149])  # under 3 s: no guess
+    assert answers[-1]["genre"] == "speech"
+    assert 0.5 < answers[-1]["confidence"] <= 1
+    [delivery] = WebhookDelivery.objects.filter(endpoint=endpoint)
+    assert delivery.payload["data"] == {"sessionId": "talk-1", "genre": "speech",
+                                        "confidence": answers[-1]["confidence"]}
+    applied = post(api, speech[160], HTTP_X_STREAM_ID="talk-1",
+                   body={"config": {"genre": "auto"}}).json()["appliedSettings"]
+    assert applied["compressor"] == preset_for("speech").to_dict()["compressor"]
 
 
 def test_bypass_returns_the_input(api):
