@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "audioservices.jobs",
     "denoise",
     "boost",
+    "speaker",
 ]
 
 MIDDLEWARE = [
@@ -125,6 +126,8 @@ MEDIA_INTERNAL_REDIRECT_PREFIX = env.str("MEDIA_INTERNAL_REDIRECT_PREFIX", defau
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=100 * 1024 * 1024)
 MAX_DURATION_S = env.float("MAX_DURATION_S", default=3600.0)
 MODELS_DIR = Path(env.str("MODELS_DIR", default=str(BASE_DIR / "models")))
+# Speaker embeddings: ecapa | ge2e | auto (ECAPA when its weights are in MODELS_DIR).
+SPEAKER_ENCODER = env.str("SPEAKER_ENCODER", default="auto")
 FILE_UPLOAD_HANDLERS = [
     "audioservices.jobs.uploads.SizeLimitedUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",

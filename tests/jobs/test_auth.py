@@ -14,12 +14,13 @@ NOT_FOUND = {"status": "error", "message": "File not found", "error": "File not 
 
 @pytest.fixture
 def alices_jobs(alice, client_for, tmp_path):
-    """One job per service, created through the API (the worker is not needed here)."""
+    """One job per single-upload service, created through the API (no worker needed here);
+    speaker extraction (two uploads) has its own in tests/speaker."""
     data = signals.encoded(signals.tone(1.0), sample_rate=44100, fmt="wav", tmp_path=tmp_path)
     client = client_for(alice)
     return {kind.name: client.post(f"/api/{kind.name}/upload/",
                                    {"audio_file": signals.upload(data, "a.wav")}).json()["file_id"]
-            for kind in all_kinds()}
+            for kind in all_kinds() if not kind.model.extra_inputs}
 
 
 def id_taking_routes() -> list[tuple[str, str, str]]:
