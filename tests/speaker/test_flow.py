@@ -61,7 +61,8 @@ def test_extraction_keeps_the_target_and_scores_the_right_target_higher(
     assert wrong["similarity_score"] < right["similarity_score"]
     assert wrong["report"]["gain_requested_db"] == 6.0
     kept = [s for s in right["timeline"] if s["target"]]
-    assert kept and all(s["score"] >= 40 for s in kept)
+    assert kept
+    assert all(s["score"] >= 40 for s in kept)
     assert set(right["timeline"][0]) == {"start", "end", "score", "target"}
 
 
