@@ -8,6 +8,7 @@ class SpeakerConfig(AppConfig):
     def ready(self) -> None:
         from audioservices import weights
         from audioservices.jobs.registry import JobKind, register
+        from speaker import checks  # noqa: F401 (registers the settings check)
         from speaker.encoders import ecapa_weights
         from speaker.models import SpeakerJob
 

@@ -118,3 +118,12 @@ def test_the_committed_calibration_gives_the_specs_reading():
 def test_an_encoder_without_calibration_says_how_to_fit_it():
     with pytest.raises(CalibrationMissing, match="calibrate_speaker --encoder nope"):
         load_calibration("nope")
+
+
+def test_a_mistyped_encoder_setting_fails_the_system_check(settings):
+    from speaker.checks import speaker_encoder_setting
+
+    settings.SPEAKER_ENCODER = "ecapa"
+    assert speaker_encoder_setting(None) == []
+    settings.SPEAKER_ENCODER = "xvector"
+    assert [e.id for e in speaker_encoder_setting(None)] == ["speaker.E001"]
