@@ -57,6 +57,9 @@ def child(encoder_name: str, minutes: float) -> None:
     mono = np.tile(talk.mix, n // talk.mix.size + 1)[:n]
     audio = np.stack([mono, 0.8 * mono])
     del mono
+    # Warm-up, as in a worker that has run a job before: imports and numba compilation.
+    extract_speaker(audio[:, : 10 * RATE].copy(), sample_rate=RATE, target=talk.enrolment[None],
+                    target_sample_rate=RATE, encoder=encoder, calibration=calibration)
     start = time.perf_counter()
     extract_speaker(audio, sample_rate=RATE, target=talk.enrolment[None], target_sample_rate=RATE,
                     encoder=encoder, calibration=calibration)

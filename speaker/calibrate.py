@@ -33,7 +33,7 @@ class Utterance:
 
     @property
     def embedding(self) -> np.ndarray:
-        return engine._unit(self.windows.mean(axis=0))
+        return engine.unit(self.windows.mean(axis=0))
 
 
 def load_16k(path: Path) -> np.ndarray:
@@ -46,10 +46,10 @@ def embed_corpus(folder: Path, encoder: SpeakerEncoder, log=print) -> list[Utter
     for speaker_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
         for path in sorted(speaker_dir.glob("*.flac")):
             wav = load_16k(path)
-            speech = engine._speech_only(wav, speech_regions(wav))
+            speech = engine.speech_only(wav, speech_regions(wav))
             if speech.size < engine.WINDOW // 2:
                 continue
-            starts = engine._window_starts([(0, speech.size)], speech.size)
+            starts = engine.window_starts([(0, speech.size)], speech.size)
             utterances.append(Utterance(speaker_dir.name, engine.embed_windows(encoder, speech, starts)))
         log(f"embedded {speaker_dir.name}")
     return utterances
@@ -66,7 +66,7 @@ def scored_pairs(utterances: list[Utterance], seed: int = 0) -> dict[str, tuple[
         enrolments = list(combinations(indices, 2))
         for pick in rng.permutation(len(enrolments))[:ENROLMENTS_PER_SPEAKER]:
             enrolled = enrolments[pick]
-            reference = engine._unit(np.concatenate([utterances[i].windows for i in enrolled]
+            reference = engine.unit(np.concatenate([utterances[i].windows for i in enrolled]
                                                     ).mean(axis=0))
             for index, utt in enumerate(utterances):
                 if index in enrolled:

@@ -3,7 +3,9 @@
 Two real encoders: GE2E (the LSTM that the ``resemblyzer`` wheel carries, offline) and
 SpeechBrain's ECAPA-TDNN (``speechbrain/spkrec-ecapa-voxceleb``, loaded with SpeechBrain's own
 ``EncoderClassifier.from_hparams`` from MODELS_DIR). No Django here: engines and benchmarks
-load them directly. Each loads once per process (``load_encoder`` is cached).
+load them directly. Each loads once per process (``load_encoder`` is cached). torch is
+imported only when an encoder is used: the web process registers the ECAPA weights from this
+module and should not pay for torch.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-import torch
 
 from audioservices import weights
 
@@ -55,6 +56,7 @@ class Ge2eEncoder:
         self.device = device
 
     def embed_at(self, wav: np.ndarray, starts: np.ndarray) -> np.ndarray:
+        import torch
         from resemblyzer.audio import wav_to_mel_spectrogram
         from resemblyzer.hparams import mel_window_step, partials_n_frames
 
@@ -94,6 +96,8 @@ class EcapaEncoder:
         self.model.eval()
 
     def embed_at(self, wav: np.ndarray, starts: np.ndarray) -> np.ndarray:
+        import torch
+
         out = []
         with torch.inference_mode():
             for i in range(0, len(starts), BATCH):
@@ -125,6 +129,8 @@ def resolve_encoder_name(choice: str, *, models_dir: Path) -> str:
 
 
 def _device() -> str:
+    import torch
+
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 

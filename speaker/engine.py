@@ -73,7 +73,7 @@ def analysis_signal(audio: np.ndarray, *, sample_rate: int) -> np.ndarray:
     return soxr.resample(mono, sample_rate, SAMPLE_RATE).astype(np.float32)
 
 
-def _window_starts(regions: list[tuple[int, int]], length: int) -> np.ndarray:
+def window_starts(regions: list[tuple[int, int]], length: int) -> np.ndarray:
     starts: list[int] = []
     for begin, end in regions:
         if end - begin <= WINDOW:  # a short region: one window centred on it
@@ -100,11 +100,11 @@ def embed_windows(encoder: SpeakerEncoder, wav: np.ndarray, starts: np.ndarray,
     return np.concatenate(out) if out else np.empty((0, 0), dtype=np.float32)
 
 
-def _unit(vector: np.ndarray) -> np.ndarray:
+def unit(vector: np.ndarray) -> np.ndarray:
     return vector / max(float(np.linalg.norm(vector)), 1e-12)
 
 
-def _speech_only(wav: np.ndarray, regions: list[tuple[int, int]]) -> np.ndarray:
+def speech_only(wav: np.ndarray, regions: list[tuple[int, int]]) -> np.ndarray:
     return np.concatenate([wav[a:b] for a, b in regions]) if regions else wav[:0]
 
 
@@ -117,7 +117,7 @@ def _looks_like_several_voices(embeddings: np.ndarray, calibration: Calibration)
                                      ).fit_predict(embeddings)
     if min(np.mean(labels == 0), np.mean(labels == 1)) < MANY_SPEAKERS_SHARE:
         return False
-    a, b = (_unit(embeddings[labels == k].mean(axis=0)) for k in (0, 1))
+    a, b = (unit(embeddings[labels == k].mean(axis=0)) for k in (0, 1))
     return calibration.window.probability(float(a @ b)) < MANY_SPEAKERS_P
 
 
@@ -132,11 +132,11 @@ def target_embedding(target: np.ndarray, *, encoder: SpeakerEncoder,
         raise TargetSampleError(TARGET_SILENT)
     if seconds < MIN_TARGET_SPEECH_S:
         raise TargetSampleError(TARGET_TOO_SHORT.format(seconds=seconds))
-    speech = _speech_only(target, regions)
-    windows = embed_windows(encoder, speech, _window_starts([(0, speech.size)], speech.size))
+    speech = speech_only(target, regions)
+    windows = embed_windows(encoder, speech, window_starts([(0, speech.size)], speech.size))
     if _looks_like_several_voices(windows, calibration):
         raise TargetSampleError(TARGET_MANY_SPEAKERS)
-    return _unit(windows.mean(axis=0))
+    return unit(windows.mean(axis=0))
 
 
 def _frame_probabilities(starts: np.ndarray, probs: np.ndarray, n_frames: int) -> np.ndarray:
@@ -202,11 +202,11 @@ def _frames_mask(regions: list[tuple[int, int]], n_frames: int) -> np.ndarray:
 
 def _score(wav: np.ndarray, keep: np.ndarray, target: np.ndarray, *,
            encoder: SpeakerEncoder, calibration: Calibration) -> float:
-    kept = _speech_only(wav, [(a * FRAME, b * FRAME) for a, b in _runs(keep)])
+    kept = speech_only(wav, [(a * FRAME, b * FRAME) for a, b in _runs(keep)])
     if kept.size < MIN_SCORED_SPEECH_S * SAMPLE_RATE:
         return 0.0  # nothing of the target was found
-    windows = embed_windows(encoder, kept, _window_starts([(0, kept.size)], kept.size))
-    return calibration.score(float(_unit(windows.mean(axis=0)) @ target))
+    windows = embed_windows(encoder, kept, window_starts([(0, kept.size)], kept.size))
+    return calibration.score(float(unit(windows.mean(axis=0)) @ target))
 
 
 def extract_speaker(
@@ -232,7 +232,7 @@ def extract_speaker(
     )
     wav = analysis_signal(conversation, sample_rate=sample_rate)
     regions = speech_regions(wav, progress=lambda f: report(0.05 + 0.25 * f))
-    starts = _window_starts(regions, wav.size)
+    starts = window_starts(regions, wav.size)
     embeddings = embed_windows(encoder, wav, starts, progress=lambda f: report(0.3 + 0.55 * f))
     cosines = embeddings @ reference if len(starts) else np.empty(0)
     probs = np.array([calibration.window.probability(float(c)) for c in cosines])
