@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "denoise",
     "boost",
     "vocal",
+    "speaker",
     "mixer",
     "webhooks",
 ]
@@ -156,6 +157,8 @@ VOCAL_GPU_AUTOCAST = env.str("VOCAL_GPU_AUTOCAST", default="")
 # Non-file request bodies held in memory: /extract-features takes up to 60 s of audio as JSON
 # numbers (~58 MB at 48 kHz). Each mixer endpoint refuses larger bodies than it needs first.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=64 * 1024 * 1024)
+# Speaker embeddings: ecapa | ge2e | auto (ECAPA when its weights are in MODELS_DIR).
+SPEAKER_ENCODER = env.str("SPEAKER_ENCODER", default="auto")
 FILE_UPLOAD_HANDLERS = [
     "audioservices.jobs.uploads.SizeLimitedUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",

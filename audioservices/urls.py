@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/denoise/", include("denoise.urls")),
     path("api/boost/", include("boost.urls")),
     path("api/vocal/", include("vocal.urls")),
+    path("api/speaker/", include("speaker.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("media/<path:name>", MediaDownloadApi.as_view(), name="media"),

@@ -76,5 +76,11 @@ def upload(data: bytes, name: str) -> io.BytesIO:
 
 
 def upload_form(kind: str, audio_file, **fields) -> dict:
-    """The upload form of a service, with ``audio_file`` as its (main) input."""
+    """The upload form of a service, with ``audio_file`` as its (main) input; speaker
+    extraction's conversation gets a valid 3 s target sample beside it."""
+    if kind == "speaker":
+        buffer = io.BytesIO()
+        sf.write(buffer, tone(3.0, sample_rate=16000, channels=1).T, 16000, format="WAV")
+        return {"conversation_file": audio_file,
+                "target_speaker_file": upload(buffer.getvalue(), "target.wav"), **fields}
     return {"audio_file": audio_file, **fields}

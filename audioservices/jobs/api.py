@@ -65,6 +65,8 @@ class JobApi(APIView):
 class JobUploadApi(JobApi):
     parser_classes = [MultiPartParser, FormParser]
     file_field: ClassVar[str] = "audio_file"
+    # Further required files: form field -> the model's extra_inputs field.
+    extra_file_fields: ClassVar[dict[str, str]] = {}
     missing_file_message: ClassVar[str] = NO_AUDIO_FILE
     started_message: ClassVar[str] = "File uploaded successfully. Processing started."
 
@@ -82,12 +84,15 @@ class JobUploadApi(JobApi):
         if upload_too_large(request._request):
             limit = round(settings.UPLOAD_MAX_BYTES / (1024 * 1024), 1)
             raise ServiceError(TOO_LARGE.format(limit=limit), status_code=413)
-        if upload is None:
+        extra_uploads = {field: request.FILES.get(form_field)
+                         for form_field, field in self.extra_file_fields.items()}
+        if upload is None or None in extra_uploads.values():
             raise ServiceError(self.missing_file_message)
         params = self.InputSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         job = services.job_submit(
-            kind=self.kind, owner=request.user, upload=upload, **params.validated_data
+            kind=self.kind, owner=request.user, upload=upload, extra_uploads=extra_uploads,
+            **params.validated_data,
         )
         return Response({"status": "success", "message": self.started_message,
                          "file_id": job.pk, "filename": job.original_filename})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 from django.conf import settings
@@ -25,16 +26,27 @@ class BoostLevel(models.TextChoices):
     X5 = "5x"
 
 
+@dataclass(frozen=True)
+class ExtraInput:
+    """A second uploaded file a job needs (speaker extraction's target sample)."""
+
+    folder: str  # under the service's media folder, like "original"
+    filename_field: str  # the CharField keeping the client's name for it
+
+
 class AbstractJob(models.Model):
     """Owner, status, progress and the original upload; services add parameters and outputs.
 
-    Subclasses declare ``media_folder`` (where their files live under ``uploads/``) and
-    ``output_fields`` (output FileField name -> suffix of the output file's name).
+    Subclasses declare ``media_folder`` (where their files live under ``uploads/``),
+    ``output_fields`` (output FileField name -> suffix of the output file's name) and, when
+    they take more than one upload, ``extra_inputs`` (input FileField name -> ExtraInput).
     """
 
     failed_status: ClassVar[str] = JobStatus.FAILED
     media_folder: ClassVar[str] = ""
+    original_folder: ClassVar[str] = "original"
     output_fields: ClassVar[dict[str, str]] = {}
+    extra_inputs: ClassVar[dict[str, ExtraInput]] = {}
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=True
@@ -67,6 +79,11 @@ class AbstractJob(models.Model):
     def is_finished(self) -> bool:
         return self.status in (JobStatus.COMPLETED, self.failed_status)
 
+    @classmethod
+    def stored_file_fields(cls) -> list[str]:
+        """Every FileField that names a stored file: inputs first, then outputs."""
+        return ["original_file", *cls.extra_inputs, *cls.output_fields]
+
     def file_fields(self) -> list[models.FieldFile]:
-        names = ["original_file", *self.output_fields]
+        names = self.stored_file_fields()
         return [getattr(self, name) for name in names if getattr(self, name)]

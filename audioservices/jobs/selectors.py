@@ -28,7 +28,7 @@ def job_unfinished_list(*, owner: AbstractBaseUser) -> list[tuple[JobKind, Abstr
 def media_owner_job(*, owner: AbstractBaseUser, name: str) -> tuple[AbstractJob, str] | None:
     """The owner's job holding the stored file ``name``, and which field holds it."""
     for kind in all_kinds():
-        fields = ["original_file", *kind.model.output_fields]
+        fields = kind.model.stored_file_fields()
         match = Q()
         for field_name in fields:
             match |= Q(**{field_name: name})

@@ -47,11 +47,35 @@ def upload_accept(
         raise
 
 
+def _extra_inputs_accept(
+    *, model: type[AbstractJob], uploads: dict[str, UploadedFile], stored: list[str]
+) -> dict[str, str]:
+    """Store and check each extra input (``stored`` collects names for the caller's cleanup)."""
+    fields: dict[str, str] = {}
+    for field_name, upload in uploads.items():
+        extra = model.extra_inputs[field_name]
+        name, _ = upload_accept(model=model, upload=upload, sub=extra.folder)
+        stored.append(name)
+        fields[field_name] = name
+        fields[extra.filename_field] = (upload.name or "audio")[:255]
+    return fields
+
+
 def job_submit(
-    *, kind: JobKind, owner: AbstractBaseUser, upload: UploadedFile, **params: Any
+    *, kind: JobKind, owner: AbstractBaseUser, upload: UploadedFile,
+    extra_uploads: dict[str, UploadedFile] | None = None, **params: Any,
 ) -> AbstractJob:
-    name, info = upload_accept(model=kind.model, upload=upload)
+    """Store and check every upload, create the job, enqueue it once committed.
+
+    ``extra_uploads`` maps the model's ``extra_inputs`` fields to their uploads; if any file
+    is refused, the ones already stored are removed.
+    """
+    name, info = upload_accept(model=kind.model, upload=upload, sub=kind.model.original_folder)
+    stored = [name]
     try:
+        extra_fields = _extra_inputs_accept(
+            model=kind.model, uploads=extra_uploads or {}, stored=stored
+        )
         with transaction.atomic():
             job = kind.model.objects.create(
                 owner=owner,
@@ -59,11 +83,12 @@ def job_submit(
                 original_filename=(upload.name or "audio")[:255],
                 audio_format=info.format,
                 duration_seconds=info.duration,
+                **extra_fields,
                 **params,
             )
             transaction.on_commit(lambda: job_enqueue(kind=kind, job=job))
     except Exception:
-        storage.files_delete(names=[name])
+        storage.files_delete(names=stored)
         raise
     return job
 

@@ -44,7 +44,9 @@ def output_name(*, job: AbstractJob, field: str) -> str:
 
 def download_filename(*, job: AbstractJob, field: str) -> str:
     """The name a browser saves: the client's stem, our suffix and the real extension."""
-    client_stem = PurePosixPath(job.original_filename).stem or "audio"
+    extra = type(job).extra_inputs.get(field)
+    client_name = getattr(job, extra.filename_field) if extra else job.original_filename
+    client_stem = PurePosixPath(client_name).stem or "audio"
     ext = PurePosixPath(getattr(job, field).name).suffix
     suffix = type(job).output_fields.get(field)
     return f"{client_stem}_{suffix}{ext}" if suffix else f"{client_stem}{ext}"

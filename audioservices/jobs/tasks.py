@@ -65,6 +65,20 @@ def _heartbeat(job: AbstractJob):
         thread.join()
 
 
+def input_audio(job: AbstractJob, field: str) -> tuple[np.ndarray, int]:
+    """Decode one of the job's extra input files, with the same checks as the original.
+
+    Raises InvalidAudio naming the file (its client name), which fails the job.
+    """
+    path = Path(getattr(job, field).path)
+    try:
+        info = probe(path, max_duration_s=settings.MAX_DURATION_S)
+        return io.decode(path, info=info, max_duration_s=settings.MAX_DURATION_S), info.sample_rate
+    except InvalidAudio as exc:
+        client_name = getattr(job, type(job).extra_inputs[field].filename_field)
+        raise InvalidAudio(f"{client_name}: {exc.message}") from exc
+
+
 def _write_outputs(job: AbstractJob, result: JobResult, *, sample_rate: int, subtype) -> dict:
     names = {}
     for field_name, audio in result.outputs.items():
