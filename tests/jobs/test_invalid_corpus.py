@@ -11,6 +11,7 @@ from django.urls import reverse
 from audioservices.audio import io
 from audioservices.audio.errors import InvalidAudio
 from audioservices.audio.validate import probe
+from audioservices.jobs import registry
 from audioservices.jobs.registry import all_kinds
 from tests import signals
 from tests.helpers import wait_for_job
@@ -59,4 +60,5 @@ def test_each_upload_endpoint_refuses_or_fails_each_file(alice, client_for, kind
     assert job["status"] in ("failed", "error"), job
     assert job["error_message"]
     kept = stored_files() - before
-    assert len(kept) == 1, f"a failed job left outputs behind: {kept}"  # only the original
+    inputs = 1 + len(registry.get(kind).model.extra_inputs)  # the uploads the job still owns
+    assert len(kept) == inputs, f"a failed job left outputs behind: {kept}"
