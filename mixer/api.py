@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 import redis
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -99,8 +99,13 @@ class MixerApi(APIView):
             logger.warning("could not record mixer stats", exc_info=True)
 
 
-JSON_IN_OUT = extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
-JSON_OUT = extend_schema(responses=OpenApiTypes.OBJECT)
+# Every mixer error answers the spec's {"error": {code, message, details, timestamp,
+# requestId}} with one of these statuses (see mixer/errors.py); documented for each endpoint.
+ERROR_BODY = OpenApiResponse(OpenApiTypes.OBJECT, description="The spec's error body.")
+ERRORS = {status: ERROR_BODY for status in (400, 401, 403, 404, 405, 413, 415, 503)}
+JSON_IN_OUT = extend_schema(request=OpenApiTypes.OBJECT,
+                            responses={200: OpenApiTypes.OBJECT, **ERRORS})
+JSON_OUT = extend_schema(responses={200: OpenApiTypes.OBJECT, **ERRORS})
 
 
 class ProcessAudioApi(MixerApi):
@@ -170,7 +175,7 @@ class HealthApi(MixerApi):
 class MetricsApi(MixerApi):
     endpoint = "/metrics"
 
-    @extend_schema(responses={(200, "text/plain"): OpenApiTypes.STR})
+    @extend_schema(responses={(200, "text/plain"): OpenApiTypes.STR, **ERRORS})
     def get(self, request: Request) -> HttpResponse:
         from prometheus_client import CONTENT_TYPE_LATEST
 

@@ -3,7 +3,7 @@
 Overall ``unhealthy`` (HTTP 503) when the database, Redis or the audio chain fails, since no
 frame can be processed then; ``degraded`` (HTTP 200) when only the Celery worker does not
 answer (mixing works, file-service jobs wait in the queue). ``ai`` reads ``unavailable``
-until a genre classifier is wired, and does not change the overall status.
+when the genre model file is missing, and does not change the overall status.
 """
 
 from __future__ import annotations
