@@ -25,7 +25,7 @@ from urllib.parse import parse_qs
 
 import numpy as np
 import redis
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.db import DatabaseError
 
@@ -76,6 +76,9 @@ def _config_error(exc: SettingsError) -> MixerError:
     return inputs.config_error({f"config.{k}": v for k, v in exc.errors.items()})
 
 
+_stats_record = database_sync_to_async(stream_events.stream_stats_record)
+
+
 class MixerSocketConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.key: ApiKey | None = None
@@ -87,15 +90,14 @@ class MixerSocketConsumer(AsyncWebsocketConsumer):
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         if "key" in query:
             try:
-                self.key = await sync_to_async(_authenticate)(query["key"][0])
+                self.key = await database_sync_to_async(_authenticate)(query["key"][0])
             except MixerError as exc:
                 await self._error(None, exc)
                 await self.close(code=UNAUTHENTICATED_CLOSE_CODE)
 
     async def disconnect(self, code: int) -> None:
         if self.stream is not None and self.key is not None:  # left without stop: no webhook
-            await sync_to_async(stream_events.stream_stats_record)(
-                self.key, failed=False, session=self.stream)
+            await _stats_record(self.key, failed=False, session=self.stream)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None):
         if bytes_data is not None:
@@ -142,7 +144,7 @@ class MixerSocketConsumer(AsyncWebsocketConsumer):
         if handler is None:
             raise MixerError(errors.INVALID_MESSAGE, f"Unknown message type {kind!r}; use one "
                              f"of {', '.join(['auth', *self.HANDLERS])}.")
-        await sync_to_async(_rate_limit)(self.key)
+        await database_sync_to_async(_rate_limit)(self.key)
         await handler(self, message_id, data)
 
     async def _reply(self, kind: str, message_id: Any, data: dict[str, Any]) -> None:
@@ -156,7 +158,7 @@ class MixerSocketConsumer(AsyncWebsocketConsumer):
     async def _auth(self, message_id: Any, raw: Any) -> None:
         if self.key is not None:
             raise MixerError(errors.INVALID_MESSAGE, "This connection is already authenticated.")
-        self.key = await sync_to_async(_authenticate)(raw)
+        self.key = await database_sync_to_async(_authenticate)(raw)
         await self._reply("auth", message_id, {"authenticated": True, "tier": self.key.tier})
 
     async def _process(self, message_id: Any, data: dict[str, Any]) -> None:
@@ -175,7 +177,7 @@ class MixerSocketConsumer(AsyncWebsocketConsumer):
             "processedBuffer": out.result.samples.tolist(), "metrics": frame_metrics(out),
             "appliedSettings": {name: applied[name] for name in
                                 ("noiseGate", "compressor", "eq", "limiter", "gain", "bypass")}})
-        await sync_to_async(_record)(self.key, False, (out.seconds * 1000, out.genre))
+        await database_sync_to_async(_record)(self.key, False, (out.seconds * 1000, out.genre))
 
     async def _stream(self, message_id: Any, data: dict[str, Any]) -> None:
         if self.stream is not None:
@@ -203,12 +205,13 @@ class MixerSocketConsumer(AsyncWebsocketConsumer):
         if len(payload) != FRAME_BYTES:
             raise MixerError(errors.INVALID_BUFFER_SIZE, f"Audio buffer size must be "
                              f"{dsp.FRAME_SIZE} samples.", details={
-                                 "expected": dsp.FRAME_SIZE, "received": len(payload) / 4})
+                                 "expected": dsp.FRAME_SIZE, "received": len(payload) // 4,
+                                 "receivedBytes": len(payload)})
         index = stream.frames
         try:
             out = stream.process(np.frombuffer(payload, WIRE_DTYPE).astype(np.float32))
         except FrameError as exc:
-            await sync_to_async(stream_events.stream_error_emit)(
+            await database_sync_to_async(stream_events.stream_error_emit)(
                 session=stream, code=errors.NON_FINITE_SAMPLES, message=str(exc),
                 request_id=str(self.stream_message_id))
             raise MixerError(errors.NON_FINITE_SAMPLES, f"Chunk {index}: {exc}",
@@ -224,9 +227,8 @@ class MixerSocketConsumer(AsyncWebsocketConsumer):
         if stream is None:
             raise MixerError(errors.NO_ACTIVE_STREAM, "No stream is running.")
         await self._reply("complete", message_id, stream.summary())
-        await sync_to_async(stream_events.stream_complete_emit)(session=stream)
-        await sync_to_async(stream_events.stream_stats_record)(self.key, failed=False,
-                                                               session=stream)
+        await database_sync_to_async(stream_events.stream_complete_emit)(session=stream)
+        await _stats_record(self.key, failed=False, session=stream)
 
     async def _config(self, message_id: Any, data: dict[str, Any]) -> None:
         changes = inputs.config_from(data)

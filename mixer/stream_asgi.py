@@ -26,7 +26,7 @@ import uuid
 from typing import Any
 
 import redis
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from django.db import DatabaseError
 
 from mixer import errors, inputs, metrics, mobile, stream_events, streams
@@ -119,6 +119,9 @@ class _RateLimited(MixerError):
         self.limit, self.wait = limit, wait
 
 
+_stats_record = database_sync_to_async(stream_events.stream_stats_record)
+
+
 async def stream_audio(scope, receive, send) -> None:
     request_id = uuid.uuid4().hex
     headers = _headers(scope)
@@ -127,7 +130,7 @@ async def stream_audio(scope, receive, send) -> None:
         if scope["method"] != "POST":
             raise MixerError(errors.METHOD_NOT_ALLOWED, f"Method {scope['method']} not "
                              "allowed: POST a chunked body.", status_code=405)
-        key, limit = await sync_to_async(_admit)(headers)
+        key, limit = await database_sync_to_async(_admit)(headers)
         config, session_id = _options(headers)
     except MixerError as exc:
         if isinstance(exc, _RateLimited):
@@ -136,12 +139,12 @@ async def stream_audio(scope, receive, send) -> None:
         metrics.request_observe(method=scope["method"], endpoint=ENDPOINT,
                                 status=exc.status_code)
         if key is not None:
-            await sync_to_async(stream_events.stream_stats_record)(key, failed=True, session=None)
+            await _stats_record(key, failed=True, session=None)
         return
     session = StreamSession(key=key, config=config, session_id=session_id)
     status, failed = await SseStream(session, send, request_id, limit).run(receive)
     metrics.request_observe(method="POST", endpoint=ENDPOINT, status=status)
-    await sync_to_async(stream_events.stream_stats_record)(key, failed=failed, session=session)
+    await _stats_record(key, failed=failed, session=session)
 
 
 async def _send_error_response(send, exc: MixerError, request_id: str,
@@ -208,7 +211,7 @@ class SseStream:
         if self.session.frames == 0:
             raise MixerError(errors.INVALID_BUFFER, "The stream held no samples.")
         await self._send(sse_event("complete", self.session.summary()), more=False)
-        await sync_to_async(stream_events.stream_complete_emit)(session=self.session)
+        await database_sync_to_async(stream_events.stream_complete_emit)(session=self.session)
 
     async def _frames(self, frames, arrived: float, *, real_samples: int = FRAME_SIZE) -> None:
         for first in range(0, len(frames), MAX_FRAMES_PER_SEND):
@@ -245,7 +248,7 @@ class SseStream:
         """A 4xx/5xx before the first event, else an ``error`` event that ends the stream.
         Errors in the audio itself also go to the ``error.occurred`` webhook."""
         if exc.code != errors.INVALID_BUFFER or self.session.frames:
-            await sync_to_async(stream_events.stream_error_emit)(
+            await database_sync_to_async(stream_events.stream_error_emit)(
                 session=self.session, code=exc.code, message=exc.message,
                 request_id=self.request_id)
         if not self.started:
