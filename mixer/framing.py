@@ -31,8 +31,9 @@ class FrameSplitter:
         whole = len(self._pending) // FRAME_BYTES * FRAME_BYTES
         if not whole:
             return np.empty((0, FRAME_SIZE), np.float32)
-        block = np.frombuffer(self._pending, WIRE_DTYPE, count=whole // SAMPLE_BYTES)
-        frames = block.astype(np.float32).reshape(-1, FRAME_SIZE)  # a copy: native, owned
+        view = np.frombuffer(self._pending, WIRE_DTYPE, count=whole // SAMPLE_BYTES)
+        frames = view.astype(np.float32).reshape(-1, FRAME_SIZE)  # a copy: native, owned
+        del view  # release the buffer export, or the bytearray cannot shrink
         del self._pending[:whole]
         return frames
 
@@ -44,7 +45,7 @@ class FrameSplitter:
                                 f"not a multiple of {SAMPLE_BYTES}")
         if not self._pending:
             return None
-        samples = np.frombuffer(self._pending, WIRE_DTYPE).astype(np.float32)
+        samples = np.frombuffer(bytes(self._pending), WIRE_DTYPE).astype(np.float32)
         self._pending.clear()
         frame = np.zeros(FRAME_SIZE, np.float32)
         frame[: samples.size] = samples

@@ -215,10 +215,15 @@ class SseStream:
 
     async def _frames(self, frames, arrived: float, *, real_samples: int = FRAME_SIZE) -> None:
         for first in range(0, len(frames), MAX_FRAMES_PER_SEND):
-            batch = frames[first:first + MAX_FRAMES_PER_SEND]
-            events = b"".join(self._audio_event(frame, real_samples) for frame in batch)
-            await self._send(events, more=True)
-            self.session.latency_record((time.perf_counter() - arrived) * 1000 * len(batch))
+            events: list[bytes] = []
+            try:
+                for frame in frames[first:first + MAX_FRAMES_PER_SEND]:
+                    events.append(self._audio_event(frame, real_samples))
+            finally:  # frames before a bad one still go out, then the error
+                if events:
+                    await self._send(b"".join(events), more=True)
+                    self.session.latency_record(
+                        (time.perf_counter() - arrived) * 1000 * len(events))
 
     def _audio_event(self, frame, real_samples: int) -> bytes:
         index = self.session.frames
