@@ -80,6 +80,19 @@ _stats_record = database_sync_to_async(stream_events.stream_stats_record)
 
 
 class MixerSocketConsumer(AsyncWebsocketConsumer):
+    # No channel layer: the socket gets no group messages, and with one every connection would
+    # hold a blocking Redis read that ends the socket when Redis is slow to answer.
+    channel_layer_alias = "mixer-socket-needs-no-channel-layer"
+
+    async def dispatch(self, message: dict) -> None:
+        # Audio frames touch no database: skip channels' per-message close_old_connections,
+        # a hop to the one sync thread that costs more than the frame. (Our database calls go
+        # through database_sync_to_async, which closes stale connections itself.)
+        if message["type"] == "websocket.receive" and message.get("bytes") is not None:
+            await self.websocket_receive(message)
+        else:
+            await super().dispatch(message)
+
     async def connect(self) -> None:
         self.key: ApiKey | None = None
         self.config: dict[str, Any] = {}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import select
 import socket
+import time
 from typing import Any
 
 import h11
@@ -43,6 +44,7 @@ class SseStreamClient:
         self.headers: dict[str, str] = {}
         self.body = b""  # the raw response body (JSON for an error answer)
         self.events: list[Event] = []
+        self.arrivals: list[float] = []  # time.perf_counter() when each event was read
         self.done = False
         self._text = ""
 
@@ -100,6 +102,7 @@ class SseStreamClient:
                 self._text += bytes(event.data).decode()
                 events, self._text = sse_parse(self._text)
                 self.events.extend(events)
+                self.arrivals.extend([time.perf_counter()] * len(events))
         elif isinstance(event, h11.EndOfMessage | h11.ConnectionClosed):
             self.done = True
 

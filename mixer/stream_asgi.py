@@ -232,12 +232,13 @@ class SseStream:
         except FrameError as exc:
             raise MixerError(errors.NON_FINITE_SAMPLES, f"Chunk {index}: {exc}",
                              details={"chunk": index}) from None
-        return sse_event("audio", {
+        head = json.dumps({
             "timestamp": self.session.timestamp_ms(index), "chunk": index,
             "chunkSize": FRAME_SIZE, "validSamples": real_samples, "processed": True,
-            "metrics": frame_metrics(outcome),
-            "audio": base64.b64encode(outcome.result.samples.astype("<f4").tobytes()).decode(),
-        })
+            "metrics": frame_metrics(outcome)}, separators=(",", ":"))
+        # Base64 needs no JSON escaping: splice it in rather than have json scan 5 KB a frame.
+        audio = base64.b64encode(outcome.result.samples.astype("<f4").tobytes())
+        return b"event: audio\ndata: " + head[:-1].encode() + b',"audio":"' + audio + b'"}\n\n'
 
     async def _send(self, body: bytes, *, more: bool) -> None:
         if not self.started:
