@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.request import Request
@@ -69,8 +71,16 @@ class WebhookApi(MixerApi):
         return endpoint
 
 
+class ListOperationSchema(AutoSchema):
+    """``webhooks_list``, not a second ``webhooks_retrieve`` beside the detail view's."""
+
+    def get_operation_id(self) -> str:
+        return super().get_operation_id().replace("_retrieve", "_list")
+
+
 class WebhookListApi(WebhookApi):
     endpoint = "/webhooks"
+    schema = ListOperationSchema()
 
     @JSON_OUT
     def get(self, request: Request) -> Response:
@@ -98,6 +108,7 @@ class WebhookDetailApi(WebhookApi):
     def get(self, request: Request, webhook_id: str) -> Response:
         return Response(endpoint_json(self.endpoint_of(request, webhook_id)))
 
+    @extend_schema(responses={204: None})
     def delete(self, request: Request, webhook_id: str) -> Response:
         services.endpoint_delete(endpoint=self.endpoint_of(request, webhook_id))
         return Response(status=204)
