@@ -15,14 +15,20 @@ warm_up_kernels()  # compile/load the mixer's numba kernels now, not on the firs
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
-from django.urls import path  # noqa: E402
+from django.urls import path, re_path  # noqa: E402
 
 from audioservices.jobs.consumers import ProcessingConsumer  # noqa: E402
+from mixer.consumers import MixerSocketConsumer  # noqa: E402
+from mixer.stream_asgi import with_stream_audio  # noqa: E402
 
 application = ProtocolTypeRouter({
-    "http": django_asgi_app,
-    # Origin checking is the WebSocket's CSRF protection: only our own hosts may connect.
-    "websocket": AllowedHostsOriginValidator(
-        AuthMiddlewareStack(URLRouter([path("ws/processing/", ProcessingConsumer.as_asgi())]))
-    ),
+    # POST /stream-audio reads its body as it arrives, so it is answered before Django.
+    "http": with_stream_audio(django_asgi_app),
+    "websocket": URLRouter([
+        # Origin checking is the session socket's CSRF protection: only our own hosts.
+        path("ws/processing/", AllowedHostsOriginValidator(
+            AuthMiddlewareStack(ProcessingConsumer.as_asgi()))),
+        # The mixer socket authenticates by API key, never by cookie: any origin may use it.
+        re_path(r"^(?:v1/)?ws/?$", MixerSocketConsumer.as_asgi()),
+    ]),
 })

@@ -207,6 +207,8 @@ MIXER_RATE_LIMITS = {"standard": 1000, "premium": 10000, "enterprise": None}  # 
 MIXER_STREAM_TTL_S = env.int("MIXER_STREAM_TTL_S", default=300)  # stream state after last frame
 MIXER_REGION = env.str("MIXER_REGION", default="local")  # reported by /health
 MIXER_HEALTH_WORKER_TIMEOUT_S = env.float("MIXER_HEALTH_WORKER_TIMEOUT_S", default=1.0)
+# Mobile SDK session tokens (POST /mobile/session): lifetime of a signed token.
+MOBILE_TOKEN_TTL_S = env.int("MOBILE_TOKEN_TTL_S", default=3600)
 # numba's on-disk cache of compiled kernels (read before numba is first imported).
 os.environ.setdefault("NUMBA_CACHE_DIR", str(VAR_DIR / "numba-cache"))
 

@@ -35,6 +35,7 @@ from rest_framework.views import APIView
 from mixer import errors, health, inputs, metrics, processing, selectors, services, stats
 from mixer.auth import ApiKeyAuthentication
 from mixer.dsp import SettingsError
+from mixer.mobile import MobileTokenAuthentication
 from mixer.models import ApiKey
 from mixer.presets import GENRES
 from mixer.ratelimit import ApiKeyRateThrottle
@@ -44,7 +45,8 @@ MFCC_COEFFICIENTS = 13  # the spec's extract-features default
 
 
 class MixerApi(APIView):
-    authentication_classes = [ApiKeyAuthentication]
+    # A mobile session token (``mst_…``) resolves to the key that issued it.
+    authentication_classes = [MobileTokenAuthentication, ApiKeyAuthentication]
     permission_classes = [IsAuthenticated]
     throttle_classes = [ApiKeyRateThrottle]
     parser_classes = [JSONParser]

@@ -41,6 +41,11 @@ INVALID_JSON = "INVALID_JSON"  # the body is not JSON, or not a JSON object
 METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
 UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
 PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"  # over MixerApi.max_body_bytes, refused unparsed
+INVALID_PARAMETER = "INVALID_PARAMETER"  # a body field is missing or invalid (details.fields)
+WEBHOOK_NOT_FOUND = "WEBHOOK_NOT_FOUND"  # no such webhook of yours (someone else's reads the same)
+INVALID_MESSAGE = "INVALID_MESSAGE"  # /ws: not a message object, or an unknown type
+NO_ACTIVE_STREAM = "NO_ACTIVE_STREAM"  # /ws: audio or stop without a started stream
+STREAM_ALREADY_ACTIVE = "STREAM_ALREADY_ACTIVE"  # /ws: stream while one is running
 
 
 class MixerError(exceptions.APIException):

@@ -94,3 +94,15 @@ def config_update_from(body: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(dsp_changes, dict):
         raise config_error({"dsp": "must be an object"})
     return dsp_changes
+
+
+def field_errors(errors_: Any, prefix: str = "") -> dict[str, str]:
+    """A DRF serializer's nested errors as dotted path → first message."""
+    flat: dict[str, str] = {}
+    for name, value in errors_.items():
+        path = f"{prefix}{name}" if name != "non_field_errors" else prefix.rstrip(".") or "body"
+        if isinstance(value, dict):
+            flat.update(field_errors(value, f"{path}."))
+        else:
+            flat[path] = str(value[0])
+    return flat

@@ -16,6 +16,14 @@ def api_key_get_active(*, raw_key: str) -> ApiKey | None:
             .first())
 
 
+def api_key_get_active_by_id(*, key_id: int) -> ApiKey | None:
+    """The live key with this id (a mobile token names its key by id), else None."""
+    if not isinstance(key_id, int):
+        return None
+    return (ApiKey.objects.select_related("owner", "config")
+            .filter(pk=key_id, revoked_at=None, owner__is_active=True).first())
+
+
 def api_key_list(*, owner) -> QuerySet[ApiKey]:
     return ApiKey.objects.filter(owner=owner)
 

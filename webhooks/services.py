@@ -35,16 +35,25 @@ class EndpointInvalid(ValueError):
 
 
 def endpoint_create(*, owner: AbstractBaseUser, url: str, events: list[str],
-                    description: str = "") -> WebhookEndpoint:
+                    description: str = "", secret: str | None = None) -> WebhookEndpoint:
+    """A new endpoint; ``secret`` (``whsec_`` + base64 of 24-64 bytes) or a generated one."""
     unknown = sorted(set(events) - set(EVENTS))
     if unknown:
         raise EndpointInvalid("events", f"unknown events {unknown}; known: {list(EVENTS)}")
+    if secret is not None and not signing.secret_valid(secret):
+        raise EndpointInvalid("secret", signing.SECRET_FORMAT)
     try:
         target_check(url, allow_private=settings.WEBHOOK_ALLOW_PRIVATE_TARGETS)
     except TargetRefused as exc:
         raise EndpointInvalid("url", str(exc)) from exc
     return WebhookEndpoint.objects.create(owner=owner, url=url, events=sorted(set(events)),
-                                          description=description, secret=signing.secret_new())
+                                          description=description,
+                                          secret=secret or signing.secret_new())
+
+
+def endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
+    """Removes the endpoint with its delivery log; queued deliveries find nothing and stop."""
+    endpoint.delete()
 
 
 def event_emit(*, owner_id: int, event: str, data: dict) -> list[WebhookDelivery]:

@@ -9,6 +9,7 @@ in constant time, and reject timestamps more than a few minutes old (replay prot
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import secrets
@@ -18,6 +19,19 @@ PREFIX = "whsec_"
 
 def secret_new() -> str:
     return PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+SECRET_FORMAT = "must be 'whsec_' followed by the base64 of 24 to 64 random bytes"  # noqa: S105
+
+
+def secret_valid(secret: str) -> bool:
+    if not isinstance(secret, str) or not secret.startswith(PREFIX):
+        return False
+    try:
+        key = base64.b64decode(secret.removeprefix(PREFIX), validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return 24 <= len(key) <= 64
 
 
 def _key(secret: str) -> bytes:

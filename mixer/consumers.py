@@ -1,0 +1,264 @@
+"""``/ws`` (+ ``/v1/ws``): the mixer over one WebSocket (spec 003, "WebSocket API").
+
+Messages are JSON ``{"type", "id", "data"}``; every reply carries the request's ``id``. The
+key comes as ``?key=<API key or mobile token>`` or in a first ``{"type": "auth", "data":
+{"key": …}}`` message. ``process`` sends one frame and gets it back processed; ``stream``
+starts a stream, after which binary messages of 960 little-endian float32 samples come back as
+binary processed frames, each followed by a JSON ``metrics`` message; ``stop`` ends it
+(``processing.complete`` webhook); ``config`` changes this connection's chain; ``ping`` →
+``pong``. A bad message gets ``{"type": "error", "id", "error": {…spec error…}}`` and the
+socket stays open. Each JSON message counts against the key's rate limit like a REST request;
+the binary frames of a started stream do not (the stream counts as one request).
+
+The chain state belongs to the connection: ``process`` frames on one socket are one stream,
+and ``stream`` starts from a fresh state.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from typing import Any
+from urllib.parse import parse_qs
+
+import numpy as np
+import redis
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.db import DatabaseError
+
+from mixer import dsp, errors, inputs, mobile, processing, stats, stream_events, streams
+from mixer.dsp import FrameError, SettingsError
+from mixer.errors import MixerError
+from mixer.framing import FRAME_BYTES, WIRE_DTYPE
+from mixer.models import ApiKey
+from mixer.ratelimit import rate_limit_hit
+from mixer.stream_session import (
+    StreamSession,
+    config_check,
+    config_merge,
+    frame_metrics,
+    session_id_new,
+)
+
+logger = logging.getLogger(__name__)
+UNAUTHENTICATED_CLOSE_CODE = 4401
+
+
+def _authenticate(raw: Any) -> ApiKey:
+    try:
+        return mobile.key_from_bearer(raw if isinstance(raw, str) else None)
+    except mobile.CredentialRefused as exc:
+        raise MixerError(errors.UNAUTHORIZED, exc.message, status_code=401) from None
+
+
+def _rate_limit(key: ApiKey) -> None:
+    status = rate_limit_hit(key=key)
+    if status.exceeded:
+        raise MixerError(errors.RATE_LIMIT_EXCEEDED, "Too many requests for this API key's "
+                         "tier.", details={"retryAfter": max(int(status.reset - time.time()), 1)},
+                         status_code=403)
+
+
+def _record(key: ApiKey, failed: bool, frame: tuple[float, str | None] | None) -> None:
+    """The message in the key's /stats; ``frame`` = (latency ms, genre) of a processed one."""
+    try:
+        stats.request_record(key=key, failed=failed, latency_ms=frame[0] if frame else None,
+                             samples=dsp.FRAME_SIZE if frame else 0,
+                             genre=frame[1] if frame else None)
+    except redis.RedisError:
+        logger.warning("could not record mixer stats", exc_info=True)
+
+
+def _config_error(exc: SettingsError) -> MixerError:
+    return inputs.config_error({f"config.{k}": v for k, v in exc.errors.items()})
+
+
+_stats_record = database_sync_to_async(stream_events.stream_stats_record)
+
+
+class MixerSocketConsumer(AsyncWebsocketConsumer):
+    # No channel layer: the socket gets no group messages, and with one every connection would
+    # hold a blocking Redis read that ends the socket when Redis is slow to answer.
+    channel_layer_alias = "mixer-socket-needs-no-channel-layer"
+
+    async def dispatch(self, message: dict) -> None:
+        # Audio frames touch no database: skip channels' per-message close_old_connections,
+        # a hop to the one sync thread that costs more than the frame. (Our database calls go
+        # through database_sync_to_async, which closes stale connections itself.)
+        if message["type"] == "websocket.receive" and message.get("bytes") is not None:
+            await self.websocket_receive(message)
+        else:
+            await super().dispatch(message)
+
+    async def connect(self) -> None:
+        self.key: ApiKey | None = None
+        self.config: dict[str, Any] = {}
+        self.chain: StreamSession | None = None  # for process messages
+        self.stream: StreamSession | None = None  # the started stream, for binary frames
+        self.stream_message_id: Any = None
+        await self.accept()
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        if "key" in query:
+            try:
+                self.key = await database_sync_to_async(_authenticate)(query["key"][0])
+            except MixerError as exc:
+                await self._error(None, exc)
+                await self.close(code=UNAUTHENTICATED_CLOSE_CODE)
+
+    async def disconnect(self, code: int) -> None:
+        if self.stream is not None and self.key is not None:  # left without stop: no webhook
+            await _stats_record(self.key, failed=False, session=self.stream)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None):
+        if bytes_data is not None:
+            await self._guarded(None, self._audio(bytes_data))
+            return
+        try:
+            message = json.loads(text_data or "")
+        except ValueError:
+            await self._error(None, MixerError(errors.INVALID_JSON, "Messages must be JSON."))
+            return
+        message_id = message.get("id") if isinstance(message, dict) else None
+        await self._guarded(message_id, self._dispatch(message))
+
+    async def _guarded(self, message_id: Any, handling) -> None:
+        """Run a handler; any failure becomes an error message, and the socket stays open."""
+        try:
+            await handling
+        except MixerError as exc:
+            await self._error(message_id, exc)
+        except (redis.RedisError, DatabaseError):
+            logger.exception("mixer backend unavailable")
+            await self._error(message_id, MixerError(
+                errors.SERVICE_UNAVAILABLE, "A backing service is unavailable; retry later.",
+                status_code=503))
+        except Exception:
+            logger.exception("unexpected error in /ws")
+            await self._error(message_id, MixerError(errors.INTERNAL_ERROR, "Internal error.",
+                                                     status_code=500))
+
+    async def _dispatch(self, message: Any) -> None:
+        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+            raise MixerError(errors.INVALID_MESSAGE,
+                             'A message is an object {"type", "id", "data"}.')
+        kind, message_id, data = message["type"], message.get("id"), message.get("data", {})
+        if not isinstance(data, dict):
+            raise MixerError(errors.INVALID_MESSAGE, "data must be an object.")
+        if kind == "auth":
+            await self._auth(message_id, data.get("key", message.get("key")))
+            return
+        if self.key is None:
+            raise MixerError(errors.UNAUTHORIZED, "Authenticate first: ?key=<API key> or "
+                             '{"type": "auth", "data": {"key": "<API key>"}}.', status_code=401)
+        handler = self.HANDLERS.get(kind)
+        if handler is None:
+            raise MixerError(errors.INVALID_MESSAGE, f"Unknown message type {kind!r}; use one "
+                             f"of {', '.join(['auth', *self.HANDLERS])}.")
+        await database_sync_to_async(_rate_limit)(self.key)
+        await handler(self, message_id, data)
+
+    async def _reply(self, kind: str, message_id: Any, data: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps({"type": kind, "id": message_id, "data": data},
+                                             separators=(",", ":")))
+
+    async def _error(self, message_id: Any, exc: MixerError) -> None:
+        body = errors.error_body(exc.code, exc.message, exc.details, uuid.uuid4().hex)
+        await self.send(text_data=json.dumps({"type": "error", "id": message_id, **body}))
+
+    async def _auth(self, message_id: Any, raw: Any) -> None:
+        if self.key is not None:
+            raise MixerError(errors.INVALID_MESSAGE, "This connection is already authenticated.")
+        self.key = await database_sync_to_async(_authenticate)(raw)
+        await self._reply("auth", message_id, {"authenticated": True, "tier": self.key.tier})
+
+    async def _process(self, message_id: Any, data: dict[str, Any]) -> None:
+        frame = inputs.frame_from(data.get("audioBuffer"))
+        inputs.sample_rate_check(data.get("sampleRate"))
+        overrides = inputs.config_from(data.get("config"))
+        if self.chain is None:
+            self.chain = StreamSession(key=self.key, config=self.config,
+                                       session_id=session_id_new("ws"))
+        try:
+            out = self.chain.process(frame, overrides=overrides)
+        except SettingsError as exc:
+            raise _config_error(exc) from None
+        applied = out.settings.to_dict()
+        await self._reply("processed", message_id, {
+            "processedBuffer": out.result.samples.tolist(), "metrics": frame_metrics(out),
+            "appliedSettings": {name: applied[name] for name in
+                                ("noiseGate", "compressor", "eq", "limiter", "gain", "bypass")}})
+        await database_sync_to_async(_record)(self.key, False, (out.seconds * 1000, out.genre))
+
+    async def _stream(self, message_id: Any, data: dict[str, Any]) -> None:
+        if self.stream is not None:
+            raise MixerError(errors.STREAM_ALREADY_ACTIVE, "A stream is running: stop it first.")
+        config = config_merge(self.config, inputs.config_from(data.get("config")))
+        try:
+            config_check(config)
+        except SettingsError as exc:
+            raise _config_error(exc) from None
+        session_id = data.get("sessionId") or session_id_new("ws")
+        if not isinstance(session_id, str) or not streams.STREAM_ID.match(session_id):
+            raise MixerError(errors.INVALID_STREAM_ID,
+                             "sessionId must be 1-64 characters from A-Z a-z 0-9 . _ : -")
+        self.stream = StreamSession(key=self.key, config=config, session_id=session_id)
+        self.stream_message_id = message_id
+        await self._reply("stream", message_id, {
+            "sessionId": session_id, "frameSize": dsp.FRAME_SIZE,
+            "sampleRate": dsp.SAMPLE_RATE, "format": "float32le"})
+
+    async def _audio(self, payload: bytes) -> None:
+        arrived = time.perf_counter()
+        stream = self.stream
+        if self.key is None or stream is None:
+            raise MixerError(errors.NO_ACTIVE_STREAM, "Send a stream message before audio.")
+        if len(payload) != FRAME_BYTES:
+            raise MixerError(errors.INVALID_BUFFER_SIZE, f"Audio buffer size must be "
+                             f"{dsp.FRAME_SIZE} samples.", details={
+                                 "expected": dsp.FRAME_SIZE, "received": len(payload) // 4,
+                                 "receivedBytes": len(payload)})
+        index = stream.frames
+        try:
+            out = stream.process(np.frombuffer(payload, WIRE_DTYPE).astype(np.float32))
+        except FrameError as exc:
+            await database_sync_to_async(stream_events.stream_error_emit)(
+                session=stream, code=errors.NON_FINITE_SAMPLES, message=str(exc),
+                request_id=str(self.stream_message_id))
+            raise MixerError(errors.NON_FINITE_SAMPLES, f"Chunk {index}: {exc}",
+                             details={"chunk": index}) from None
+        await self.send(bytes_data=out.result.samples.astype(WIRE_DTYPE).tobytes())
+        await self._reply("metrics", self.stream_message_id, {
+            "chunk": index, "timestamp": stream.timestamp_ms(index), "chunkSize": dsp.FRAME_SIZE,
+            "processed": True, "metrics": frame_metrics(out)})
+        stream.latency_record((time.perf_counter() - arrived) * 1000)
+
+    async def _stop(self, message_id: Any, data: dict[str, Any]) -> None:
+        stream, self.stream = self.stream, None
+        if stream is None:
+            raise MixerError(errors.NO_ACTIVE_STREAM, "No stream is running.")
+        await self._reply("complete", message_id, stream.summary())
+        await database_sync_to_async(stream_events.stream_complete_emit)(session=stream)
+        await _stats_record(self.key, failed=False, session=stream)
+
+    async def _config(self, message_id: Any, data: dict[str, Any]) -> None:
+        changes = inputs.config_from(data)
+        config = config_merge(self.config, changes)
+        try:  # validate the whole merged config before any session changes
+            applied, _, _ = processing.settings_resolve(
+                key=self.key, config=config, frame=np.zeros(dsp.FRAME_SIZE, np.float32))
+        except SettingsError as exc:
+            raise _config_error(exc) from None
+        self.config = config
+        for session in (self.chain, self.stream):
+            if session is not None:
+                session.reconfigure(changes)
+        await self._reply("config", message_id, {"appliedSettings": applied.to_dict()})
+
+    async def _ping(self, message_id: Any, data: dict[str, Any]) -> None:
+        await self._reply("pong", message_id, {"timestamp": int(time.time() * 1000)})
+
+    HANDLERS = {"process": _process, "stream": _stream, "stop": _stop, "config": _config,
+                "ping": _ping}

@@ -1,0 +1,221 @@
+"""POST /stream-audio against a real uvicorn server (the production ASGI server) on the test
+database: a chunked body in, Server-Sent Events out, while the client is still sending."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from mixer import dsp, loudness, mobile
+from mixer.models import ApiKey
+from mixer.ratelimit import rate_limit_hit
+from mixer.sse_client import SseStreamClient
+from tests.conftest import ROOT, _database_url
+from tests.mixer.conftest import frames
+from tests.test_embedded_defaults import free_port, wait_until_up
+from tests.webhooks.receiver import Receiver
+from webhooks import services as webhook_services
+from webhooks import signing
+from webhooks.models import DeliveryStatus, WebhookDelivery
+
+pytestmark = pytest.mark.django_db(transaction=True)
+SPEC_ERROR_FIELDS = {"code", "message", "details", "timestamp", "requestId"}
+
+
+@pytest.fixture(scope="module")
+def server(django_db_setup, django_db_blocker):
+    """uvicorn in a subprocess, as ``manage.py runservice`` starts it; (host, port)."""
+    env = {**os.environ, "DATABASE_URL": _database_url(connection.settings_dict),
+           "REDIS_URL": settings.REDIS_URL, "MEDIA_ROOT": str(settings.MEDIA_ROOT)}
+    port = free_port()
+    log = open(ROOT / "var" / f"test-uvicorn-{os.getpid()}.log", "w")  # noqa: SIM115
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "audioservices.asgi:application", "--host",
+         "127.0.0.1", "--port", str(port), "--lifespan", "off", "--no-access-log"],
+        env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/accounts/login/", process)
+        yield "127.0.0.1", port
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
+def stream(server, key, chunks, **options) -> SseStreamClient:
+    with SseStreamClient(*server, key=key, **options) as client:
+        for chunk in chunks:
+            client.send(chunk)
+        client.finish()
+    return client
+
+
+def chunked(data: bytes, sizes: list[int]) -> list[bytes]:
+    """``data`` cut in pieces of the given sizes, cycling, so frames straddle chunks."""
+    out, at, i = [], 0, 0
+    while at < len(data):
+        out.append(data[at:at + sizes[i % len(sizes)]])
+        at += sizes[i % len(sizes)]
+        i += 1
+    return out
+
+
+def audio_of(events) -> np.ndarray:
+    return np.concatenate([np.frombuffer(base64.b64decode(d["audio"]), "<f4")
+                           for name, d in events if name == "audio"])
+
+
+def assert_spec_error(client: SseStreamClient, status: int, code: str) -> dict:
+    assert client.status == status, client.body
+    error = client.json()["error"]
+    assert set(error) == SPEC_ERROR_FIELDS
+    assert error["code"] == code
+    assert error["requestId"] == client.headers["x-request-id"]
+    return error
+
+
+@pytest.mark.parametrize("path", ["/stream-audio", "/v1/stream-audio"])
+def test_frames_out_equal_the_chain_and_the_tail_is_padded(server, alice_key, path):
+    x = frames(5, seed=1).ravel()[: 4 * 960 + 480]  # 4.5 frames
+    client = stream(server, alice_key, chunked(x.astype("<f4").tobytes(), [1000, 7, 5000, 333]),
+                    path=path)
+    assert client.status == 200
+    assert client.headers["content-type"] == "text/event-stream"
+    assert client.headers["x-ratelimit-limit"] == "1000"
+    names = [name for name, _ in client.events]
+    assert names == ["audio"] * 5 + ["complete"]
+    padded = np.concatenate([x, np.zeros(480, np.float32)])
+    state = dsp.new_state()
+    expected = dsp.process(padded, settings=dsp.ChainSettings(), state=state).samples
+    np.testing.assert_array_equal(audio_of(client.events), expected)
+    audio = [d for name, d in client.events if name == "audio"]
+    assert [d["chunk"] for d in audio] == [0, 1, 2, 3, 4]
+    assert [d["validSamples"] for d in audio] == [960] * 4 + [480]
+    assert all(d["chunkSize"] == 960 and d["processed"] is True for d in audio)
+    assert [d["timestamp"] - audio[0]["timestamp"] for d in audio] == [0, 20, 40, 60, 80]
+    assert audio[-1]["metrics"]["lufs"] == pytest.approx(
+        loudness.meter(expected, loudness.new_meter_state()))
+    complete = client.events[-1][1]
+    assert complete["totalChunks"] == 5
+    assert complete["totalDuration"] == pytest.approx(0.09)
+    assert complete["averageLatency"] > 0
+
+
+def test_events_arrive_while_the_body_is_still_being_sent(server, alice_key):
+    x = frames(3, seed=2)
+    with SseStreamClient(*server, key=alice_key) as client:
+        for frame in x:
+            client.send(frame.astype("<f4").tobytes())
+        while len(client.events) < 3:  # the body is not finished yet
+            client.read(wait=True)
+        assert [name for name, _ in client.events] == ["audio"] * 3
+        client.finish()
+    assert client.events[-1] == ("complete", client.events[-1][1])
+
+
+def test_config_header_sets_the_chain(server, alice_key):
+    x = frames(2, seed=4)
+    config = {"gain": -6, "eq": {"low": 6}}
+    client = stream(server, alice_key, [x.astype("<f4").tobytes()],
+                    headers={"X-Mixer-Config": json.dumps(config), "X-Stream-Id": "take-1"})
+    expected = dsp.process(x.ravel(), settings=dsp.ChainSettings.from_dict(config),
+                           state=dsp.new_state()).samples
+    np.testing.assert_array_equal(audio_of(client.events), expected)
+    assert client.events[-1][1]["sessionId"] == "take-1"
+
+
+@pytest.mark.parametrize(("options", "status", "code"), [
+    ({"key": None}, 401, "UNAUTHORIZED"),
+    ({"key": "mx_not-a-key"}, 401, "UNAUTHORIZED"),
+    ({"headers": {"Content-Type": "application/json"}}, 415, "UNSUPPORTED_MEDIA_TYPE"),
+    ({"headers": {"X-Mixer-Config": "{nope"}}, 400, "INVALID_JSON"),
+    ({"headers": {"X-Mixer-Config": '{"compressor": {"ratio": 50}}'}}, 400, "INVALID_CONFIG"),
+    ({"headers": {"X-Stream-Id": "a b"}}, 400, "INVALID_STREAM_ID"),
+    ({"headers": {"X-Sample-Rate": "44100"}}, 400, "INVALID_SAMPLE_RATE"),
+    ({"method": "PUT"}, 405, "METHOD_NOT_ALLOWED"),
+])
+def test_refused_requests_answer_the_spec_error(server, alice_key, options, status, code):
+    options = {"key": alice_key, **options}
+    client = stream(server, options.pop("key"), [frames(1)[0].tobytes()], **options)
+    assert_spec_error(client, status, code)
+
+
+def test_bad_audio_before_and_after_the_first_event(server, alice_key):
+    assert_spec_error(stream(server, alice_key, []), 400, "INVALID_BUFFER")  # empty body
+    bad = frames(3, seed=5)
+    bad[0, 10] = np.nan
+    assert_spec_error(stream(server, alice_key, [bad.tobytes()]), 400, "NON_FINITE_SAMPLES")
+    bad = frames(3, seed=5)
+    bad[2, 10] = np.inf
+    client = stream(server, alice_key, [f.tobytes() for f in bad])
+    assert client.status == 200
+    assert [name for name, _ in client.events] == ["audio", "audio", "error"]
+    error = client.events[-1][1]["error"]
+    assert set(error) == SPEC_ERROR_FIELDS
+    assert (error["code"], error["details"]) == ("NON_FINITE_SAMPLES", {"chunk": 2})
+    cut = stream(server, alice_key, [frames(1)[0].tobytes() + b"\x00\x00"])
+    assert [name for name, _ in cut.events] == ["audio", "error"]
+    assert cut.events[-1][1]["error"]["code"] == "INVALID_BUFFER"
+
+
+def test_rate_limited_key_gets_403(server, alice_key, settings):
+    key = ApiKey.objects.get()
+    for _ in range(settings.MIXER_RATE_LIMITS["standard"]):
+        rate_limit_hit(key=key)
+    client = stream(server, alice_key, [frames(1)[0].tobytes()])
+    assert_spec_error(client, 403, "RATE_LIMIT_EXCEEDED")
+    assert int(client.headers["retry-after"]) >= 1
+
+
+def test_mobile_token_streams_and_stats_count_the_stream(server, api):
+    key = ApiKey.objects.get()
+    token = mobile.token_issue(key=key, session_id="mob-1").token
+    client = stream(server, token, [frames(2)[0:2].tobytes()])
+    assert client.events[-1][0] == "complete"
+    stats = api.get("/stats").json()
+    assert stats["processing"]["totalSamples"] == 2 * 960
+    assert stats["requests"]["total"] == 1  # the stream is one request
+
+
+@pytest.mark.usefixtures("celery_worker")
+def test_webhooks_on_completion_and_on_bad_audio(server, alice, alice_key, settings):
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = True
+    with Receiver() as receiver:
+        endpoint = webhook_services.endpoint_create(owner=alice, url=receiver.url, events=[])
+        stream(server, alice_key, [frames(3).tobytes()], headers={"X-Stream-Id": "sess-9"})
+        bad = frames(2)
+        bad[1, 0] = np.nan
+        stream(server, alice_key, [bad.tobytes()], headers={"X-Stream-Id": "sess-10"})
+        deliveries = wait_all_finished(endpoint, count=2)
+    assert {d.status for d in deliveries} == {DeliveryStatus.SUCCEEDED}
+    by_event = {}
+    for headers, body in receiver.calls:
+        assert signing.verify(secret=endpoint.secret, headers_=headers, body=body,
+                              now=int(time.time()))
+        payload = json.loads(body)
+        by_event[payload["event"]] = payload["data"]
+    assert by_event["processing.complete"]["sessionId"] == "sess-9"
+    assert by_event["processing.complete"]["duration"] == pytest.approx(0.06)
+    assert {"genre", "confidence"} <= set(by_event["processing.complete"])
+    assert by_event["error.occurred"]["sessionId"] == "sess-10"
+    assert by_event["error.occurred"]["code"] == "NON_FINITE_SAMPLES"
+
+
+def wait_all_finished(endpoint, *, count: int, timeout: float = 60) -> list[WebhookDelivery]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        deliveries = list(WebhookDelivery.objects.filter(endpoint=endpoint))
+        if len(deliveries) == count and all(d.status != DeliveryStatus.PENDING
+                                            for d in deliveries):
+            return deliveries
+        time.sleep(0.05)
+    raise AssertionError("the deliveries did not finish")

@@ -1,0 +1,299 @@
+"""/ws: every message type and bad messages, over the real ASGI app (real DB and Redis)."""
+
+import json
+import time
+
+import numpy as np
+import pytest
+from asgiref.sync import async_to_sync
+from channels.testing import WebsocketCommunicator
+
+from audioservices.asgi import application
+from mixer import dsp, loudness
+from tests.mixer.conftest import frames
+from tests.webhooks.receiver import Receiver
+from webhooks import services as webhook_services
+from webhooks import signing
+from webhooks.models import DeliveryStatus, WebhookDelivery
+
+pytestmark = pytest.mark.django_db(transaction=True)
+SPEC_ERROR_FIELDS = {"code", "message", "details", "timestamp", "requestId"}
+
+
+def chain_over(x: np.ndarray, config: dict | None = None) -> np.ndarray:
+    """The reference: one chain state over the frames, in order."""
+    settings, state = dsp.ChainSettings.from_dict(config or {}), dsp.new_state()
+    return np.concatenate([dsp.process(f, settings=settings, state=state).samples for f in x])
+
+
+def run(scenario) -> None:
+    async_to_sync(scenario)()
+
+
+async def connect(path: str) -> WebsocketCommunicator:
+    socket = WebsocketCommunicator(application, path)
+    connected, _ = await socket.connect()
+    assert connected
+    return socket
+
+
+async def ask(socket, message: dict) -> dict:
+    await socket.send_json_to(message)
+    return await socket.receive_json_from(timeout=10)
+
+
+def assert_error(reply: dict, code: str, message_id=None) -> dict:
+    assert reply["type"] == "error", reply
+    assert reply["id"] == message_id
+    assert set(reply["error"]) == SPEC_ERROR_FIELDS
+    assert reply["error"]["code"] == code
+    return reply["error"]
+
+
+async def still_open(socket) -> None:
+    pong = await ask(socket, {"type": "ping", "id": "alive"})
+    assert (pong["type"], pong["id"]) == ("pong", "alive")
+
+
+@pytest.mark.parametrize("path", ["/ws", "/v1/ws", "/ws/"])
+def test_key_in_the_query_then_ping_pong_with_the_id(alice_key, path):
+    async def scenario():
+        socket = await connect(f"{path}?key={alice_key}")
+        pong = await ask(socket, {"type": "ping", "id": "msg-1"})
+        assert pong["type"] == "pong"
+        assert pong["id"] == "msg-1"
+        assert abs(pong["data"]["timestamp"] - time.time() * 1000) < 60_000
+        await socket.disconnect()
+
+    run(scenario)
+
+
+def test_key_in_a_first_auth_message(alice_key):
+    async def scenario():
+        socket = await connect("/ws")
+        assert_error(await ask(socket, {"type": "ping", "id": 1}), "UNAUTHORIZED", 1)
+        assert_error(await ask(socket, {"type": "auth", "id": 2, "data": {"key": "mx_wrong"}}),
+                     "UNAUTHORIZED", 2)
+        reply = await ask(socket, {"type": "auth", "id": 3, "data": {"key": alice_key}})
+        assert reply == {"type": "auth", "id": 3, "data": {"authenticated": True,
+                                                           "tier": "standard"}}
+        assert_error(await ask(socket, {"type": "auth", "id": 4, "data": {"key": alice_key}}),
+                     "INVALID_MESSAGE", 4)
+        await still_open(socket)
+        await socket.disconnect()
+
+    run(scenario)
+
+
+def test_bad_key_in_the_query_is_refused_and_closed():
+    async def scenario():
+        socket = await connect("/ws?key=mx_nope")
+        assert_error(await socket.receive_json_from(), "UNAUTHORIZED")
+        assert (await socket.receive_output(timeout=5))["code"] == 4401
+        await socket.wait()
+
+    run(scenario)
+
+
+def test_mobile_token_authenticates_too(api):
+    token = api.post("/mobile/session", {"deviceId": "d", "platform": "android",
+                                         "sdkVersion": "2.0"}, format="json").json()["token"]
+
+    async def scenario():
+        socket = await connect(f"/ws?key={token}")
+        await still_open(socket)
+        await socket.disconnect()
+
+    run(scenario)
+
+
+def test_process_frames_continue_one_chain_and_take_per_frame_config(alice_key):
+    x = frames(3)
+    config = {"gain": 6, "compressor": {"ratio": 8}}
+
+    async def scenario():
+        socket = await connect(f"/ws?key={alice_key}")
+        outs = []
+        for i, frame in enumerate(x[:2]):
+            reply = await ask(socket, {"type": "process", "id": f"p{i}",
+                                       "data": {"audioBuffer": frame.tolist()}})
+            assert (reply["type"], reply["id"]) == ("processed", f"p{i}")
+            outs.append(reply["data"]["processedBuffer"])
+        assert set(reply["data"]["metrics"]) == {"peak", "rms", "lufs", "genre", "confidence",
+                                                 "processingTime"}
+        np.testing.assert_array_equal(np.array(outs, np.float32).ravel(), chain_over(x[:2]))
+        one = await ask(socket, {"type": "process", "id": "c",
+                                 "data": {"audioBuffer": x[0].tolist(), "config": config}})
+        assert one["data"]["appliedSettings"]["compressor"]["ratio"] == 8
+        await socket.disconnect()
+
+    run(scenario)
+
+
+def test_config_changes_the_connections_chain(alice_key):
+    frame = frames(1)[0]
+
+    async def scenario():
+        socket = await connect(f"/ws?key={alice_key}")
+        reply = await ask(socket, {"type": "config", "id": "cfg",
+                                   "data": {"gain": -12, "compressor": {"enabled": False}}})
+        assert (reply["type"], reply["id"]) == ("config", "cfg")
+        assert reply["data"]["appliedSettings"]["gain"] == -12
+        out = await ask(socket, {"type": "process", "id": 1,
+                                 "data": {"audioBuffer": frame.tolist()}})
+        expected = chain_over(frame[None], {"gain": -12, "compressor": {"enabled": False}})
+        np.testing.assert_array_equal(np.array(out["data"]["processedBuffer"], np.float32),
+                                      expected)
+        error = assert_error(await ask(socket, {"type": "config", "id": "bad",
+                                                "data": {"compressor": {"ratio": 99}}}),
+                             "INVALID_CONFIG", "bad")
+        assert "config.compressor.ratio" in error["details"]["fields"]
+        await socket.disconnect()
+
+    run(scenario)
+
+
+def test_stream_binary_frames_in_and_out_then_stop(alice, alice_key, settings):
+    x = frames(4, seed=3)
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = True
+    webhook_services.endpoint_create(owner=alice, url="http://127.0.0.1:9/hook",
+                                     events=["processing.complete"])
+
+    async def scenario():
+        socket = await connect(f"/ws?key={alice_key}")
+        started = await ask(socket, {"type": "stream", "id": "s1",
+                                     "data": {"sessionId": "take-7"}})
+        assert started == {"type": "stream", "id": "s1", "data": {
+            "sessionId": "take-7", "frameSize": 960, "sampleRate": 48000,
+            "format": "float32le"}}
+        outs, lufs = [], []
+        for i, frame in enumerate(x):
+            await socket.send_to(bytes_data=frame.astype("<f4").tobytes())
+            outs.append(np.frombuffer(await socket.receive_from(timeout=10), "<f4"))
+            report = await socket.receive_json_from(timeout=10)
+            assert (report["type"], report["id"], report["data"]["chunk"]) == ("metrics", "s1", i)
+            lufs.append(report["data"]["metrics"]["lufs"])
+        np.testing.assert_array_equal(np.concatenate(outs), chain_over(x))
+        meter = loudness.new_meter_state()
+        assert lufs[-1] == pytest.approx(loudness.meter(chain_over(x), meter))
+        done = await ask(socket, {"type": "stop", "id": "end"})
+        assert (done["type"], done["id"]) == ("complete", "end")
+        assert done["data"]["totalChunks"] == 4
+        assert done["data"]["totalDuration"] == pytest.approx(0.08)
+        assert done["data"]["averageLatency"] > 0
+        await socket.disconnect()
+
+    run(scenario)
+    [delivery] = WebhookDelivery.objects.filter(event="processing.complete")
+    assert delivery.payload["data"]["sessionId"] == "take-7"
+    assert delivery.payload["data"]["duration"] == pytest.approx(0.08)
+    assert {"genre", "confidence"} <= set(delivery.payload["data"])
+
+
+def text(message) -> dict:
+    return {"text_data": json.dumps(message)}
+
+
+@pytest.mark.parametrize(("send", "code", "reply_id"), [
+    ({"text_data": "{not json"}, "INVALID_JSON", None),
+    (text([1, 2]), "INVALID_MESSAGE", None),
+    (text({"id": 9}), "INVALID_MESSAGE", 9),
+    (text({"type": "dance", "id": 9}), "INVALID_MESSAGE", 9),
+    (text({"type": "ping", "id": 9, "data": [1]}), "INVALID_MESSAGE", 9),
+    (text({"type": "process", "id": 9, "data": {"audioBuffer": [0.1] * 5}}),
+     "INVALID_BUFFER_SIZE", 9),
+    (text({"type": "process", "id": 9, "data": {}}), "INVALID_BUFFER", 9),
+    (text({"type": "process", "id": 9, "data": {"audioBuffer": [0.0] * 960,
+                                                "sampleRate": 44100}}), "INVALID_SAMPLE_RATE", 9),
+    (text({"type": "process", "id": 9, "data": {"audioBuffer": [0.0] * 960,
+                                                "config": {"genre": "polka"}}}),
+     "INVALID_CONFIG", 9),
+    (text({"type": "stop", "id": 9}), "NO_ACTIVE_STREAM", 9),
+    (text({"type": "stream", "id": 9, "data": {"sessionId": "a b"}}), "INVALID_STREAM_ID", 9),
+    ({"bytes_data": np.zeros(960, "<f4").tobytes()}, "NO_ACTIVE_STREAM", None),
+])
+def test_bad_messages_get_a_spec_error_and_the_socket_stays_open(alice_key, send, code,
+                                                                 reply_id):
+    async def scenario():
+        socket = await connect(f"/ws?key={alice_key}")
+        await socket.send_to(**send)
+        assert_error(await socket.receive_json_from(timeout=10), code, reply_id)
+        await still_open(socket)
+        await socket.disconnect()
+
+    run(scenario)
+
+
+def test_bad_frames_during_a_stream(alice_key):
+    async def scenario():
+        socket = await connect(f"/ws?key={alice_key}")
+        await ask(socket, {"type": "stream", "id": "s"})
+        assert_error(await ask(socket, {"type": "stream", "id": "again"}),
+                     "STREAM_ALREADY_ACTIVE", "again")
+        await socket.send_to(bytes_data=np.zeros(100, "<f4").tobytes())
+        error = assert_error(await socket.receive_json_from(timeout=10), "INVALID_BUFFER_SIZE")
+        assert error["details"] == {"expected": 960, "received": 100, "receivedBytes": 400}
+        bad = np.zeros(960, "<f4")
+        bad[5] = np.nan
+        await socket.send_to(bytes_data=bad.tobytes())
+        assert_error(await socket.receive_json_from(timeout=10), "NON_FINITE_SAMPLES")
+        await socket.send_to(bytes_data=np.zeros(960, "<f4").tobytes())  # the stream goes on
+        assert len(await socket.receive_from(timeout=10)) == 960 * 4
+        assert (await socket.receive_json_from(timeout=10))["data"]["chunk"] == 0
+        done = await ask(socket, {"type": "stop", "id": "end"})
+        assert done["data"]["totalChunks"] == 1
+        await socket.disconnect()
+
+    run(scenario)
+
+
+def test_messages_count_against_the_keys_rate_limit(alice_key, settings):
+    settings.MIXER_RATE_LIMITS = {**settings.MIXER_RATE_LIMITS, "standard": 3}
+
+    async def scenario():
+        socket = await connect(f"/ws?key={alice_key}")
+        await ask(socket, {"type": "stream", "id": 1})
+        for _ in range(5):  # binary frames of a started stream are not requests
+            await socket.send_to(bytes_data=np.zeros(960, "<f4").tobytes())
+            await socket.receive_from(timeout=10)
+            await socket.receive_json_from(timeout=10)
+        assert (await ask(socket, {"type": "ping", "id": 2}))["type"] == "pong"
+        assert (await ask(socket, {"type": "stop", "id": 3}))["type"] == "complete"
+        error = assert_error(await ask(socket, {"type": "ping", "id": 4}),
+                             "RATE_LIMIT_EXCEEDED", 4)
+        assert error["details"]["retryAfter"] >= 1
+        await socket.disconnect()
+
+    run(scenario)
+
+
+@pytest.mark.usefixtures("celery_worker")
+def test_stop_delivers_a_signed_processing_complete_webhook(alice, alice_key, settings):
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = True
+    with Receiver() as receiver:
+        endpoint = webhook_services.endpoint_create(owner=alice, url=receiver.url, events=[])
+
+        async def scenario():
+            socket = await connect(f"/ws?key={alice_key}")
+            await ask(socket, {"type": "stream", "id": "s", "data": {"sessionId": "sess-123"}})
+            for frame in frames(3):
+                await socket.send_to(bytes_data=frame.tobytes())
+                await socket.receive_from(timeout=10)
+                await socket.receive_json_from(timeout=10)
+            await ask(socket, {"type": "stop", "id": "end"})
+            await socket.disconnect()
+
+        run(scenario)
+        delivery = WebhookDelivery.objects.get(endpoint=endpoint)
+        deadline = time.monotonic() + 60
+        while delivery.status == DeliveryStatus.PENDING and time.monotonic() < deadline:
+            time.sleep(0.05)
+            delivery.refresh_from_db()
+        assert delivery.status == DeliveryStatus.SUCCEEDED
+    [(headers, body)] = receiver.calls
+    assert signing.verify(secret=endpoint.secret, headers_=headers, body=body,
+                          now=int(time.time()))
+    payload = json.loads(body)
+    assert payload["event"] == "processing.complete"
+    assert payload["data"]["sessionId"] == "sess-123"
+    assert payload["data"]["duration"] == pytest.approx(0.06)
