@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from mixer import errors, inputs
-from mixer.api import JSON_IN_OUT, JSON_OUT, MixerApi
+from mixer.api import ERRORS, JSON_IN_OUT, JSON_OUT, MixerApi
 from mixer.errors import MixerError
 from webhooks import selectors, services
 from webhooks.models import EVENTS, WebhookDelivery, WebhookEndpoint
@@ -108,7 +108,7 @@ class WebhookDetailApi(WebhookApi):
     def get(self, request: Request, webhook_id: str) -> Response:
         return Response(endpoint_json(self.endpoint_of(request, webhook_id)))
 
-    @extend_schema(responses={204: None})
+    @extend_schema(responses={204: None, **ERRORS})
     def delete(self, request: Request, webhook_id: str) -> Response:
         services.endpoint_delete(endpoint=self.endpoint_of(request, webhook_id))
         return Response(status=204)

@@ -116,3 +116,30 @@ def test_session_post_without_csrf_token_is_refused(alice, tmp_path):
     response = client.post("/api/boost/upload/", {"audio_file": signals.upload(data, "a.wav")},
                            HTTP_X_CSRFTOKEN=token)
     assert response.status_code == 200
+
+
+# Id-taking routes outside the job services, and the test that proves each is owner-scoped.
+OTHER_OWNED_ROUTES = {
+    "webhooks/<id>": "tests/mixer/test_webhook_api.py::test_someone_elses_webhook_answers_like_"
+                     "a_missing_one",
+    "webhooks/<id>/deliveries": "the same test (suffix /deliveries)",
+    "accounts/api-keys/<id>/revoke": "tests/mixer/test_auth.py::test_keys_page_shows_a_new_key_"
+                                     "once_and_revokes_it (bob's revoke of alice's key is 404)",
+}
+
+
+def test_every_id_taking_route_is_in_an_authorization_matrix():
+    """A new endpoint that takes an id fails here until a cross-user test covers it."""
+    jobs = {"/" + route for _, route, _ in id_taking_routes()}
+    found = set()
+    for route in _walk(get_resolver().url_patterns):
+        if "<int:" in route or re.search(r"\(\?P<\w+_id>", route):
+            found.add(route)
+    unknown = set()
+    for route in found - {r.lstrip("/") for r in jobs}:
+        plain = re.sub(r"\^|\$|/\?|\?|\(\?P<\w+>[^)]*\)|<int:\w+>",
+                       lambda m: "<id>" if "<" in m.group(0) else "", route)
+        plain = plain.removeprefix("v1/").strip("/")
+        if plain not in OTHER_OWNED_ROUTES:
+            unknown.add(route)
+    assert not unknown, f"id-taking routes with no cross-user test: {sorted(unknown)}"
