@@ -1,4 +1,7 @@
-"""HTTP half of bench/mixer.py: daphne + an open-loop load generator in another process.
+"""HTTP half of bench/mixer.py: the production web server + an open-loop load generator.
+
+The server is started with the command ``manage.py runservice`` uses (uvicorn, ``--workers``
+processes, ``DJANGO_DEBUG=0`` as in production) on the embedded database and Redis.
 
     python bench/mixer_http.py --child URL KEY RATE SECONDS CONNECTIONS   (the load process)
 
@@ -56,7 +59,7 @@ def _wait_until_up(url: str, server: subprocess.Popen, timeout: float = 60.0) ->
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise RuntimeError("daphne exited during start-up")
+            raise RuntimeError("the web server exited during start-up")
         try:
             urllib.request.urlopen(url + "/v1/health", timeout=5)  # noqa: S310 (our own URL)
             return
@@ -64,23 +67,35 @@ def _wait_until_up(url: str, server: subprocess.Popen, timeout: float = 60.0) ->
             return  # it answered (503 = a part is down; the mixer still runs)
         except OSError:
             time.sleep(0.2)
-    raise RuntimeError("daphne did not answer in time")
+    raise RuntimeError("the web server did not answer in time")
 
 
-def run(*, rates: list[float], seconds: float, connections: int) -> None:
+def _start_server(port: int, workers: int) -> subprocess.Popen:
     from django.conf import settings
 
+    from audioservices.jobs.management.commands.runservice import (
+        prometheus_multiprocess_env,
+        web_server_command,
+    )
+
+    env = {**os.environ, "REDIS_URL": settings.REDIS_URL, "DJANGO_DEBUG": "0"}
+    if workers > 1:
+        env.update(prometheus_multiprocess_env())
+    return subprocess.Popen(web_server_command(host="127.0.0.1", port=port, workers=workers),
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
+def run(*, rates: list[float], seconds: float, connections: int, workers: int = 1) -> None:
     raw_key, key_pk = _bench_key()
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "REDIS_URL": settings.REDIS_URL}
-    server = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p",
-                              str(port), "audioservices.asgi:application"], cwd=ROOT, env=env,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = _start_server(port, workers)
     try:
         _wait_until_up(url, server)
-        print(f"\nPOST /v1/process-audio on daphne, {connections} keep-alive connections, open "
-              f"loop for {seconds:g} s per rate (load from a separate process)\n")
+        print(f"\nPOST /v1/process-audio on uvicorn ({workers} worker process(es)), "
+              f"{connections} keep-alive connections, open loop for {seconds:g} s per rate "
+              f"(load from a separate process)\n")
         print("| target req/s | achieved req/s | p50 ms | p99 ms | p50 ms (from send) | "
               "p99 ms (from send) | errors |")
         print("|---:|---:|---:|---:|---:|---:|---:|")
