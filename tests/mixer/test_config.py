@@ -2,7 +2,7 @@
 
 import pytest
 
-from mixer import dsp
+from mixer import dsp, genre_auto
 from tests.mixer.conftest import frames
 from tests.mixer.test_auth import assert_spec_error
 
@@ -14,7 +14,7 @@ def test_defaults_describe_the_chain(api):
     assert body["audio"] == {"sampleRate": 48000, "frameSize": 960, "bitDepth": 32}
     assert body["dsp"] == dsp.ChainSettings().to_dict()
     assert body["ai"]["genres"] == ["speech", "rock", "jazz", "electronic", "classical"]
-    assert body["ai"]["modelVersion"] is None  # no genre model wired yet
+    assert body["ai"]["modelVersion"] == genre_auto.model_version() == "1.0.0"  # committed model
 
 
 def test_put_merges_and_persists_per_key(api, alice, make_key, key_client):

@@ -16,7 +16,7 @@ def test_health_is_public_and_checks_the_real_parts(celery_worker, settings):
     body = response.json()
     assert body["status"] == "healthy"
     assert body["components"] == {"database": "healthy", "redis": "healthy", "worker": "healthy",
-                                  "audio": "healthy", "ai": "unavailable"}
+                                  "audio": "healthy", "ai": "healthy"}  # the committed model
     assert body["version"] == "1.0.0"
     assert body["region"] == "local"
     assert body["uptime"] >= 0
