@@ -18,9 +18,10 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.urls import path  # noqa: E402
 
 from audioservices.jobs.consumers import ProcessingConsumer  # noqa: E402
+from mixer.asgi_handler import route_frames  # noqa: E402
 
 application = ProtocolTypeRouter({
-    "http": django_asgi_app,
+    "http": route_frames(django_asgi_app),  # /process-audio: fewer thread hops (see module)
     # Origin checking is the WebSocket's CSRF protection: only our own hosts may connect.
     "websocket": AllowedHostsOriginValidator(
         AuthMiddlewareStack(URLRouter([path("ws/processing/", ProcessingConsumer.as_asgi())]))

@@ -97,13 +97,19 @@ def run(*, rates: list[float], seconds: float, connections: int, workers: int = 
               f"{connections} keep-alive connections, open loop for {seconds:g} s per rate "
               f"(load from a separate process)\n")
         print("| target req/s | achieved req/s | p50 ms | p99 ms | p50 ms (from send) | "
-              "p99 ms (from send) | errors |")
-        print("|---:|---:|---:|---:|---:|---:|---:|")
+              "p99 ms (from send) | errors | server CPU ms/req | Redis CPU ms/req |")
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        meters = _CpuMeter(server.pid), _CpuMeter(_redis_server_pid())
         for rate in rates:
+            before = [meter.seconds() for meter in meters]
             out = subprocess.run([sys.executable, __file__, "--child", url, raw_key, str(rate),
                                   str(seconds), str(connections)],
                                  capture_output=True, text=True, check=True).stdout
-            _print_row(json.loads(out), rate=rate)
+            result = json.loads(out)
+            for name, meter, start in zip(("cpu_server", "cpu_redis"), meters, before,
+                                          strict=True):
+                result[name] = (meter.seconds() - start) * 1000 / max(result["count"], 1)
+            _print_row(result, rate=rate)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -114,7 +120,42 @@ def run(*, rates: list[float], seconds: float, connections: int, workers: int = 
 
 def _print_row(r: dict, *, rate: float) -> None:
     print(f"| {rate:g} | {r['achieved']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | "
-          f"{r['p50_send']:.2f} | {r['p99_send']:.2f} | {r['errors']} |", flush=True)
+          f"{r['p50_send']:.2f} | {r['p99_send']:.2f} | {r['errors']} | "
+          f"{r['cpu_server']:.2f} | {r['cpu_redis']:.2f} |", flush=True)
+
+
+class _CpuMeter:
+    """CPU seconds (user + system) used by a process and its children (uvicorn's workers):
+    on a shared machine this says more than latency about the cost of a request."""
+
+    def __init__(self, pid: int | None) -> None:
+        import psutil
+
+        self.process = psutil.Process(pid) if pid else None
+
+    def seconds(self) -> float:
+        if self.process is None:
+            return float("nan")
+        total = 0.0
+        for process in (self.process, *self.process.children(recursive=True)):
+            times = process.cpu_times()
+            total += times.user + times.system
+        return total
+
+
+def _redis_server_pid() -> int | None:
+    """The embedded redis-server serving REDIS_URL's unix socket (None for a TCP Redis)."""
+    import psutil
+    from django.conf import settings
+
+    if not settings.REDIS_URL.startswith("unix://"):
+        return None
+    socket_dir = str(Path(urlsplit(settings.REDIS_URL).path).parent)
+    for process in psutil.process_iter(["name", "cwd", "cmdline"]):
+        if "redis" in (process.info["name"] or "") and socket_dir in " ".join(
+                [process.info["cwd"] or "", *(process.info["cmdline"] or [])]):
+            return process.pid
+    return None
 
 
 # ----------------------------------------------------------------------------- load process
@@ -170,7 +211,7 @@ async def _load(url: str, key: str, rate: float, seconds: float, connections: in
     elapsed = time.perf_counter() - start
     late = np.array([r[0] for r in results]) * 1000
     sent = np.array([r[1] for r in results]) * 1000
-    return {"seconds": seconds, "achieved": len(results) / elapsed,
+    return {"seconds": seconds, "achieved": len(results) / elapsed, "count": len(results),
             "p50": float(np.percentile(late, 50)), "p99": float(np.percentile(late, 99)),
             "p50_send": float(np.percentile(sent, 50)), "p99_send": float(np.percentile(sent, 99)),
             "errors": sum(1 for r in results if r[2] != 200)}

@@ -94,6 +94,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--stream", action="store_true", help="send X-Stream-Id (Redis state)")
+    parser.add_argument("--sort", default="cumulative", help="pstats order: cumulative, tottime")
     args = parser.parse_args(argv)
     raw_key = _setup()
     from django.db import connection
@@ -135,7 +136,7 @@ def main(argv: list[str] | None = None) -> None:
         for _ in range(min(args.requests, 1000)):
             post()
         profile.disable()
-        pstats.Stats(profile).sort_stats("cumulative").print_stats(args.top)
+        pstats.Stats(profile).sort_stats(args.sort).print_stats(args.top)
     finally:
         ApiKey.objects.filter(key_hash=key_hash(raw_key)).delete()
 
