@@ -99,13 +99,11 @@ def run(*, rates: list[float], seconds: float, connections: int, workers: int = 
         print("| target req/s | achieved req/s | p50 ms | p99 ms | p50 ms (from send) | "
               "p99 ms (from send) | errors | server CPU ms/req | Redis CPU ms/req |")
         print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        _load_run(url, raw_key, rate=50.0, seconds=2.0, connections=connections)  # warm workers
         meters = _CpuMeter(server.pid), _CpuMeter(_redis_server_pid())
         for rate in rates:
             before = [meter.seconds() for meter in meters]
-            out = subprocess.run([sys.executable, __file__, "--child", url, raw_key, str(rate),
-                                  str(seconds), str(connections)],
-                                 capture_output=True, text=True, check=True).stdout
-            result = json.loads(out)
+            result = _load_run(url, raw_key, rate=rate, seconds=seconds, connections=connections)
             for name, meter, start in zip(("cpu_server", "cpu_redis"), meters, before,
                                           strict=True):
                 result[name] = (meter.seconds() - start) * 1000 / max(result["count"], 1)
@@ -116,6 +114,13 @@ def run(*, rates: list[float], seconds: float, connections: int, workers: int = 
         from mixer.models import ApiKey
 
         ApiKey.objects.filter(pk=key_pk).delete()
+
+
+def _load_run(url: str, key: str, *, rate: float, seconds: float, connections: int) -> dict:
+    """One open-loop run from a separate process (the load generator below)."""
+    out = subprocess.run([sys.executable, __file__, "--child", url, key, str(rate), str(seconds),
+                          str(connections)], capture_output=True, text=True, check=True).stdout
+    return json.loads(out)
 
 
 def _print_row(r: dict, *, rate: float) -> None:

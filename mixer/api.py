@@ -15,9 +15,10 @@ For a WebSocket, reuse ``mixer.auth.ApiKeyAuthentication`` logic via
 
 from __future__ import annotations
 
+import functools
 import logging
+import secrets
 import time
-import uuid
 from typing import Any, ClassVar
 
 import redis
@@ -32,7 +33,7 @@ from rest_framework.views import APIView
 
 from mixer import errors, health, inputs, metrics, processing, selectors, services, stats, store
 from mixer.auth import ApiKeyAuthentication
-from mixer.dsp import SettingsError
+from mixer.dsp import ChainSettings, SettingsError
 from mixer.jsonio import OrjsonParser, OrjsonRenderer
 from mixer.models import ApiKey
 from mixer.presets import GENRES
@@ -54,7 +55,7 @@ class MixerApi(APIView):
     max_body_bytes: ClassVar[int] = 256 * 1024
 
     def initialize_request(self, request, *args: Any, **kwargs: Any) -> Request:
-        request.mixer_request_id = uuid.uuid4().hex
+        request.mixer_request_id = secrets.token_hex(16)  # 32 hex digits, as uuid4().hex
         request.mixer_started = time.perf_counter()
         return super().initialize_request(request, *args, **kwargs)
 
@@ -127,15 +128,22 @@ class ProcessAudioApi(MixerApi):
         self.record_stats(raw, request.auth, 200, pipe=pipe)
         pipe.execute()  # a Redis failure answers 503 (the state was not saved)
         raw.mixer_recorded = True
-        applied = out.settings.to_dict()
         return Response({
             "processedBuffer": out.result.samples,  # float32 array: OrjsonRenderer writes it
             "metrics": {"peak": out.result.peak_db, "rms": out.result.rms_db,
                         "lufs": out.lufs, "genre": out.genre, "confidence": out.confidence,
                         "processingTime": round(out.seconds * 1000, 4)},
-            "appliedSettings": {name: applied[name] for name in
-                                ("noiseGate", "compressor", "eq", "limiter", "gain", "bypass")},
+            "appliedSettings": applied_settings(out.settings),
         })
+
+
+@functools.lru_cache(maxsize=256)
+def applied_settings(settings: ChainSettings) -> dict[str, Any]:
+    """The response's ``appliedSettings`` (settings are immutable and hashable, and a stream
+    keeps its settings: building the dict anew cost more than the chain). Read-only."""
+    applied = settings.to_dict()
+    return {name: applied[name]
+            for name in ("noiseGate", "compressor", "eq", "limiter", "gain", "bypass")}
 
 
 def config_document(key: ApiKey) -> dict[str, Any]:
