@@ -18,12 +18,14 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.urls import path, re_path  # noqa: E402
 
 from audioservices.jobs.consumers import ProcessingConsumer  # noqa: E402
+from mixer.asgi_handler import route_frames  # noqa: E402
 from mixer.consumers import MixerSocketConsumer  # noqa: E402
 from mixer.stream_asgi import with_stream_audio  # noqa: E402
 
 application = ProtocolTypeRouter({
-    # POST /stream-audio reads its body as it arrives, so it is answered before Django.
-    "http": with_stream_audio(django_asgi_app),
+    # POST /stream-audio reads its body as it arrives, so it is answered before Django;
+    # /process-audio takes a shorter path through the same middleware (mixer/asgi_handler).
+    "http": with_stream_audio(route_frames(django_asgi_app)),
     "websocket": URLRouter([
         # Origin checking is the session socket's CSRF protection: only our own hosts.
         path("ws/processing/", AllowedHostsOriginValidator(

@@ -204,6 +204,8 @@ SPECTACULAR_SETTINGS = {
 
 # --- mixer (spec 003) ------------------------------------------------------------------------
 MIXER_RATE_LIMITS = {"standard": 1000, "premium": 10000, "enterprise": None}  # per minute
+# An API key found active is trusted from memory this long per process (revocation delay).
+MIXER_API_KEY_CACHE_S = env.float("MIXER_API_KEY_CACHE_S", default=2.0)
 MIXER_STREAM_TTL_S = env.int("MIXER_STREAM_TTL_S", default=300)  # stream state after last frame
 MIXER_REGION = env.str("MIXER_REGION", default="local")  # reported by /health
 MIXER_HEALTH_WORKER_TIMEOUT_S = env.float("MIXER_HEALTH_WORKER_TIMEOUT_S", default=1.0)

@@ -2,14 +2,16 @@
 Spotify's pedalboard), then ``POST /v1/process-audio`` latency and throughput over HTTP.
 
     python bench/mixer.py [--frames 20000] [--reference-frames 100]
-                          [--rates 100 250 500] [--load-seconds 10] [--connections 8] [--no-http]
+                          [--rates 100 250 500] [--load-seconds 10] [--connections 8]
+                          [--workers 1] [--no-http] [--no-dsp]
 
 Every implementation carries its state from frame to frame over the same signal (pink-ish
 noise with sine bursts and pauses) with every stage enabled, and is timed call by call after a
 warm-up; the table gives the median, the 99th percentile and how many times faster than real
 time (20 ms of audio per frame) the median is.
 
-The HTTP part (bench/mixer_http.py) starts the production ASGI server (daphne) on a free port
+The HTTP part (bench/mixer_http.py) starts the production ASGI server (uvicorn, as
+``manage.py runservice`` runs it, ``--workers`` processes) on a free port
 with the embedded defaults, creates an enterprise API key for a ``bench`` user, and drives it
 from a separate process at a fixed request rate (open loop: latency counts from when each
 request was due, so a server that falls behind is not flattered), then removes the key.
@@ -179,13 +181,17 @@ def main(argv: list[str] | None = None) -> None:
                         help="HTTP request rates to try, requests per second")
     parser.add_argument("--load-seconds", type=float, default=10.0, help="HTTP load duration")
     parser.add_argument("--connections", type=int, default=8, help="HTTP keep-alive connections")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--no-http", action="store_true", help="skip the HTTP load test")
+    parser.add_argument("--no-dsp", action="store_true", help="skip the per-frame table")
     args = parser.parse_args(argv)
-    dsp_table(args)
+    if not args.no_dsp:
+        dsp_table(args)
     if not args.no_http:
         from bench import mixer_http
 
-        mixer_http.run(rates=args.rates, seconds=args.load_seconds, connections=args.connections)
+        mixer_http.run(rates=args.rates, seconds=args.load_seconds, connections=args.connections,
+                       workers=args.workers)
 
 
 def dsp_table(args: argparse.Namespace) -> None:

@@ -1,4 +1,7 @@
-"""HTTP half of bench/mixer.py: daphne + an open-loop load generator in another process.
+"""HTTP half of bench/mixer.py: the production web server + an open-loop load generator.
+
+The server is started with the command ``manage.py runservice`` uses (uvicorn, ``--workers``
+processes, ``DJANGO_DEBUG=0`` as in production) on the embedded database and Redis.
 
     python bench/mixer_http.py --child URL KEY RATE SECONDS CONNECTIONS   (the load process)
 
@@ -56,7 +59,7 @@ def _wait_until_up(url: str, server: subprocess.Popen, timeout: float = 60.0) ->
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise RuntimeError("daphne exited during start-up")
+            raise RuntimeError("the web server exited during start-up")
         try:
             urllib.request.urlopen(url + "/v1/health", timeout=5)  # noqa: S310 (our own URL)
             return
@@ -64,31 +67,47 @@ def _wait_until_up(url: str, server: subprocess.Popen, timeout: float = 60.0) ->
             return  # it answered (503 = a part is down; the mixer still runs)
         except OSError:
             time.sleep(0.2)
-    raise RuntimeError("daphne did not answer in time")
+    raise RuntimeError("the web server did not answer in time")
 
 
-def run(*, rates: list[float], seconds: float, connections: int) -> None:
+def _start_server(port: int, workers: int) -> subprocess.Popen:
     from django.conf import settings
 
+    from audioservices.jobs.management.commands.runservice import (
+        prometheus_multiprocess_env,
+        web_server_command,
+    )
+
+    env = {**os.environ, "REDIS_URL": settings.REDIS_URL, "DJANGO_DEBUG": "0"}
+    if workers > 1:
+        env.update(prometheus_multiprocess_env())
+    return subprocess.Popen(web_server_command(host="127.0.0.1", port=port, workers=workers),
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
+def run(*, rates: list[float], seconds: float, connections: int, workers: int = 1) -> None:
     raw_key, key_pk = _bench_key()
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "REDIS_URL": settings.REDIS_URL}
-    server = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p",
-                              str(port), "audioservices.asgi:application"], cwd=ROOT, env=env,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = _start_server(port, workers)
     try:
         _wait_until_up(url, server)
-        print(f"\nPOST /v1/process-audio on daphne, {connections} keep-alive connections, open "
-              f"loop for {seconds:g} s per rate (load from a separate process)\n")
+        print(f"\nPOST /v1/process-audio on uvicorn ({workers} worker process(es)), "
+              f"{connections} keep-alive connections, open loop for {seconds:g} s per rate "
+              f"(load from a separate process)\n")
         print("| target req/s | achieved req/s | p50 ms | p99 ms | p50 ms (from send) | "
-              "p99 ms (from send) | errors |")
-        print("|---:|---:|---:|---:|---:|---:|---:|")
+              "p99 ms (from send) | errors | server CPU ms/req | Redis CPU ms/req |")
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        _load_run(url, raw_key, rate=50.0, seconds=2.0, connections=connections)  # warm workers
+        meters = _CpuMeter(server.pid), _CpuMeter(_redis_server_pid())
         for rate in rates:
-            out = subprocess.run([sys.executable, __file__, "--child", url, raw_key, str(rate),
-                                  str(seconds), str(connections)],
-                                 capture_output=True, text=True, check=True).stdout
-            _print_row(json.loads(out), rate=rate)
+            before = [meter.seconds() for meter in meters]
+            result = _load_run(url, raw_key, rate=rate, seconds=seconds, connections=connections)
+            for name, meter, start in zip(("cpu_server", "cpu_redis"), meters, before,
+                                          strict=True):
+                result[name] = (meter.seconds() - start) * 1000 / max(result["count"], 1)
+            _print_row(result, rate=rate)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -97,9 +116,51 @@ def run(*, rates: list[float], seconds: float, connections: int) -> None:
         ApiKey.objects.filter(pk=key_pk).delete()
 
 
+def _load_run(url: str, key: str, *, rate: float, seconds: float, connections: int) -> dict:
+    """One open-loop run from a separate process (the load generator below)."""
+    out = subprocess.run([sys.executable, __file__, "--child", url, key, str(rate), str(seconds),
+                          str(connections)], capture_output=True, text=True, check=True).stdout
+    return json.loads(out)
+
+
 def _print_row(r: dict, *, rate: float) -> None:
     print(f"| {rate:g} | {r['achieved']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | "
-          f"{r['p50_send']:.2f} | {r['p99_send']:.2f} | {r['errors']} |", flush=True)
+          f"{r['p50_send']:.2f} | {r['p99_send']:.2f} | {r['errors']} | "
+          f"{r['cpu_server']:.2f} | {r['cpu_redis']:.2f} |", flush=True)
+
+
+class _CpuMeter:
+    """CPU seconds (user + system) used by a process and its children (uvicorn's workers):
+    on a shared machine this says more than latency about the cost of a request."""
+
+    def __init__(self, pid: int | None) -> None:
+        import psutil
+
+        self.process = psutil.Process(pid) if pid else None
+
+    def seconds(self) -> float:
+        if self.process is None:
+            return float("nan")
+        total = 0.0
+        for process in (self.process, *self.process.children(recursive=True)):
+            times = process.cpu_times()
+            total += times.user + times.system
+        return total
+
+
+def _redis_server_pid() -> int | None:
+    """The embedded redis-server serving REDIS_URL's unix socket (None for a TCP Redis)."""
+    import psutil
+    from django.conf import settings
+
+    if not settings.REDIS_URL.startswith("unix://"):
+        return None
+    socket_dir = str(Path(urlsplit(settings.REDIS_URL).path).parent)
+    for process in psutil.process_iter(["name", "cwd", "cmdline"]):
+        if "redis" in (process.info["name"] or "") and socket_dir in " ".join(
+                [process.info["cwd"] or "", *(process.info["cmdline"] or [])]):
+            return process.pid
+    return None
 
 
 # ----------------------------------------------------------------------------- load process
@@ -155,7 +216,7 @@ async def _load(url: str, key: str, rate: float, seconds: float, connections: in
     elapsed = time.perf_counter() - start
     late = np.array([r[0] for r in results]) * 1000
     sent = np.array([r[1] for r in results]) * 1000
-    return {"seconds": seconds, "achieved": len(results) / elapsed,
+    return {"seconds": seconds, "achieved": len(results) / elapsed, "count": len(results),
             "p50": float(np.percentile(late, 50)), "p99": float(np.percentile(late, 99)),
             "p50_send": float(np.percentile(sent, 50)), "p99_send": float(np.percentile(sent, 99)),
             "errors": sum(1 for r in results if r[2] != 200)}

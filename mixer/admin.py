@@ -1,5 +1,4 @@
 from django.contrib import admin, messages
-from django.utils import timezone
 
 from mixer import services
 from mixer.models import ApiKey, KeyConfig
@@ -25,7 +24,8 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke the selected keys")
     def revoke(self, request, queryset) -> None:
-        queryset.filter(revoked_at=None).update(revoked_at=timezone.now())
+        for key in queryset.filter(revoked_at=None):
+            services.api_key_revoke(key=key)  # also forgets cached keys (mixer.keycache)
 
 
 @admin.register(KeyConfig)

@@ -10,14 +10,15 @@ body for every failure (raise :class:`mixer.errors.MixerError` for your own code
 and the key's ``/stats`` counters. Set ``key_optional = True`` and ``permission_classes =
 [AllowAny]`` for a public endpoint (a valid key, when sent, is still counted and limited).
 For a WebSocket, reuse ``mixer.auth.ApiKeyAuthentication`` logic via
-``mixer.selectors.api_key_get_active`` and ``mixer.ratelimit.rate_limit_hit``.
+``mixer.keycache.api_key_get_active_cached`` and ``mixer.ratelimit.rate_limit_hit``.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+import secrets
 import time
-import uuid
 from typing import Any, ClassVar
 
 import redis
@@ -25,16 +26,15 @@ from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.exceptions import AuthenticationFailed
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from mixer import errors, health, inputs, metrics, processing, selectors, services, stats
+from mixer import errors, health, inputs, metrics, processing, selectors, services, stats, store
 from mixer.auth import ApiKeyAuthentication
-from mixer.dsp import SettingsError
+from mixer.dsp import ChainSettings, SettingsError
+from mixer.jsonio import OrjsonParser, OrjsonRenderer
 from mixer.mobile import MobileTokenAuthentication
 from mixer.models import ApiKey
 from mixer.presets import GENRES
@@ -49,15 +49,15 @@ class MixerApi(APIView):
     authentication_classes = [MobileTokenAuthentication, ApiKeyAuthentication]
     permission_classes = [IsAuthenticated]
     throttle_classes = [ApiKeyRateThrottle]
-    parser_classes = [JSONParser]
-    renderer_classes = [JSONRenderer]
+    parser_classes = [OrjsonParser]
+    renderer_classes = [OrjsonRenderer]
     endpoint: ClassVar[str] = "unknown"
     key_optional: ClassVar[bool] = False
     # A 960-sample frame in JSON is about 20 KB; refuse far larger bodies before parsing them.
     max_body_bytes: ClassVar[int] = 256 * 1024
 
     def initialize_request(self, request, *args: Any, **kwargs: Any) -> Request:
-        request.mixer_request_id = uuid.uuid4().hex
+        request.mixer_request_id = secrets.token_hex(16)  # 32 hex digits, as uuid4().hex
         request.mixer_started = time.perf_counter()
         return super().initialize_request(request, *args, **kwargs)
 
@@ -86,19 +86,22 @@ class MixerApi(APIView):
         metrics.request_observe(method=request.method, endpoint=self.endpoint,
                                 status=response.status_code)
         key = getattr(request, "_auth", None)
-        if isinstance(key, ApiKey):
-            self._record(raw, key, response.status_code)
+        if isinstance(key, ApiKey) and not getattr(raw, "mixer_recorded", False):
+            try:
+                self.record_stats(raw, key, response.status_code)
+            except redis.RedisError:  # counters are best effort; the answer is already made
+                logger.warning("could not record mixer stats", exc_info=True)
         return response
 
-    def _record(self, raw, key: ApiKey, status_code: int) -> None:
+    def record_stats(self, raw, key: ApiKey, status_code: int,
+                     pipe: redis.client.Pipeline | None = None) -> None:
+        """Count this request for ``/stats`` (queued on ``pipe`` when given). A view that
+        calls it itself (to share a round trip) sets ``raw.mixer_recorded``."""
         frame = getattr(raw, "mixer_frame", None)  # (samples, genre) of a processed frame
         latency_ms = (time.perf_counter() - raw.mixer_started) * 1000 if frame else None
         genre = frame[1] if frame else getattr(raw, "mixer_genre", None)  # or a classification
-        try:
-            stats.request_record(key=key, failed=status_code >= 400, latency_ms=latency_ms,
-                                 samples=frame[0] if frame else 0, genre=genre)
-        except redis.RedisError:  # counters are best effort; the answer is already made
-            logger.warning("could not record mixer stats", exc_info=True)
+        stats.request_record(key=key, failed=status_code >= 400, latency_ms=latency_ms,
+                             samples=frame[0] if frame else 0, genre=genre, pipe=pipe)
 
 
 # Every mixer error answers the spec's {"error": {code, message, details, timestamp,
@@ -120,21 +123,34 @@ class ProcessAudioApi(MixerApi):
         inputs.sample_rate_check(body.get("sampleRate"))
         stream_id = inputs.stream_id_from(request, body)
         config = inputs.config_from(body.get("config"))
+        # The stream's new state and this request's stats go to Redis in one round trip.
+        pipe = store.client().pipeline(transaction=False)
         try:
             out = processing.frame_process(key=request.auth, frame=frame, config=config,
-                                           stream_id=stream_id)
+                                           stream_id=stream_id, redis_pipe=pipe)
         except SettingsError as exc:
             raise inputs.config_error({f"config.{k}": v for k, v in exc.errors.items()}) from None
-        request._request.mixer_frame = (frame.size, out.genre)
-        applied = out.settings.to_dict()
+        raw = request._request
+        raw.mixer_frame = (frame.size, out.genre)
+        self.record_stats(raw, request.auth, 200, pipe=pipe)
+        pipe.execute()  # a Redis failure answers 503 (the state was not saved)
+        raw.mixer_recorded = True
         return Response({
-            "processedBuffer": out.result.samples.tolist(),
+            "processedBuffer": out.result.samples,  # float32 array: OrjsonRenderer writes it
             "metrics": {"peak": out.result.peak_db, "rms": out.result.rms_db,
                         "lufs": out.lufs, "genre": out.genre, "confidence": out.confidence,
                         "processingTime": round(out.seconds * 1000, 4)},
-            "appliedSettings": {name: applied[name] for name in
-                                ("noiseGate", "compressor", "eq", "limiter", "gain", "bypass")},
+            "appliedSettings": applied_settings(out.settings),
         })
+
+
+@functools.lru_cache(maxsize=256)
+def applied_settings(settings: ChainSettings) -> dict[str, Any]:
+    """The response's ``appliedSettings`` (settings are immutable and hashable, and a stream
+    keeps its settings: building the dict anew cost more than the chain). Read-only."""
+    applied = settings.to_dict()
+    return {name: applied[name]
+            for name in ("noiseGate", "compressor", "eq", "limiter", "gain", "bypass")}
 
 
 def config_document(key: ApiKey) -> dict[str, Any]:

@@ -211,6 +211,8 @@ class ChainSettings(_Section):
         """Settings from the spec's camelCase ``config``; missing fields keep ``base``'s."""
         if not isinstance(data, Mapping):
             raise SettingsError({"config": "must be an object"})
+        if not data and base is not None:  # nothing to change (settings are immutable)
+            return base
         return cast(ChainSettings, (base or cls()).merged(data))
 
 

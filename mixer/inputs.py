@@ -12,6 +12,8 @@ from mixer.errors import MixerError
 from mixer.presets import GENRES
 from mixer.processing import AUTO
 
+_NUMBER_TYPES = frozenset({float, int})  # exact types: a JSON boolean (bool) is not a number
+
 
 def body_object(data: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
@@ -21,8 +23,7 @@ def body_object(data: Any) -> dict[str, Any]:
 
 def frame_from(value: Any) -> np.ndarray:
     """``audioBuffer``: exactly FRAME_SIZE finite numbers (JSON booleans are not numbers)."""
-    if not isinstance(value, list) or not all(
-            type(v) is float or type(v) is int for v in value):
+    if not isinstance(value, list) or not _NUMBER_TYPES.issuperset(map(type, value)):
         raise MixerError(errors.INVALID_BUFFER,
                          f"audioBuffer is required: an array of {dsp.FRAME_SIZE} numbers.")
     if len(value) != dsp.FRAME_SIZE:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import redis
 
 from mixer import dsp, genre_auto, loudness, metrics, selectors, streams
 from mixer.dsp import ChainSettings
@@ -47,7 +48,10 @@ def settings_resolve(*, key: ApiKey, config: dict[str, Any], frame: np.ndarray,
 
 
 def frame_process(*, key: ApiKey, frame: np.ndarray, config: dict[str, Any],
-                  stream_id: str | None) -> FrameOutcome:
+                  stream_id: str | None,
+                  redis_pipe: redis.client.Pipeline | None = None) -> FrameOutcome:
+    """Process one frame; with ``redis_pipe`` the stream's new state is queued there (the
+    caller executes it before answering) instead of written at once."""
     chain_settings, genre, confidence = settings_resolve(key=key, config=config, frame=frame,
                                                          stream_id=stream_id)
     state = (streams.stream_load(key=key, stream_id=stream_id) if stream_id
@@ -57,6 +61,6 @@ def frame_process(*, key: ApiKey, frame: np.ndarray, config: dict[str, Any],
     lufs = loudness.meter(result.samples, state.meter)
     seconds = time.perf_counter() - start
     if stream_id:
-        streams.stream_save(key=key, stream_id=stream_id, state=state)
+        streams.stream_save(key=key, stream_id=stream_id, state=state, pipe=redis_pipe)
     metrics.frame_observe(seconds=seconds, samples=frame.size)
     return FrameOutcome(result, lufs, chain_settings, genre, confidence, seconds)

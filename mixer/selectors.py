@@ -28,10 +28,20 @@ def api_key_list(*, owner) -> QuerySet[ApiKey]:
     return ApiKey.objects.filter(owner=owner)
 
 
+_DEFAULTS = ChainSettings()
+
+
 def key_settings(*, key: ApiKey) -> ChainSettings:
-    """The key's saved chain settings, or the defaults when it never saved any."""
+    """The key's saved chain settings, or the defaults when it never saved any.
+
+    Parsed once per loaded config row (remembered on it): a key served from
+    mixer.keycache does not validate the same JSON on every frame."""
     try:
-        saved = key.config.dsp
+        config = key.config
     except KeyConfig.DoesNotExist:
-        return ChainSettings()
-    return ChainSettings.from_dict(saved)
+        return _DEFAULTS
+    parsed = getattr(config, "_chain_settings", None)
+    if parsed is None or parsed[0] is not config.dsp:
+        parsed = (config.dsp, ChainSettings.from_dict(config.dsp))
+        config._chain_settings = parsed
+    return parsed[1]

@@ -39,8 +39,13 @@ def api_key_assign_secret(*, key: ApiKey) -> str:
 
 
 def api_key_revoke(*, key: ApiKey) -> None:
+    """Revoke ``key``: refused at once by this process, by the others within
+    ``MIXER_API_KEY_CACHE_S`` (mixer.keycache)."""
+    from mixer import keycache
+
     if key.revoked_at is None:
         ApiKey.objects.filter(pk=key.pk, revoked_at=None).update(revoked_at=timezone.now())
+    keycache.clear()
 
 
 def api_key_touch(*, key: ApiKey) -> None:

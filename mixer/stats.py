@@ -13,6 +13,7 @@ import datetime as dt
 from typing import Any
 
 import numpy as np
+import redis
 
 from mixer import store
 from mixer.models import ApiKey
@@ -29,9 +30,14 @@ def _names(key: ApiKey) -> tuple[str, str, str, str]:
 
 
 def request_record(*, key: ApiKey, failed: bool, latency_ms: float | None = None,
-                   samples: int = 0, genre: str | None = None) -> None:
+                   samples: int = 0, genre: str | None = None,
+                   pipe: redis.client.Pipeline | None = None) -> None:
+    """Count one request; with ``pipe`` the commands are queued there for the caller to
+    execute (with the stream's state: one round trip a frame), else sent at once."""
     totals, today, latencies, genres = _names(key)
-    pipe = store.client().pipeline(transaction=False)
+    own_pipe = pipe is None
+    if own_pipe:
+        pipe = store.client().pipeline(transaction=False)
     pipe.hincrby(totals, "total", 1)
     pipe.incr(today)
     pipe.expire(today, DAY_TTL_S)
@@ -45,7 +51,8 @@ def request_record(*, key: ApiKey, failed: bool, latency_ms: float | None = None
         pipe.ltrim(latencies, 0, LATENCY_WINDOW - 1)
     if genre is not None:
         pipe.hincrby(genres, genre, 1)
-    pipe.execute()
+    if own_pipe:
+        pipe.execute()
 
 
 def stats_get(*, key: ApiKey) -> dict[str, Any]:

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
+import redis
 from django.conf import settings
 
 from mixer import dsp, loudness, store
@@ -53,6 +54,9 @@ def stream_load(*, key: ApiKey, stream_id: str) -> StreamState:
     return (_decode(blob) if blob else None) or fresh_state()
 
 
-def stream_save(*, key: ApiKey, stream_id: str, state: StreamState) -> None:
+def stream_save(*, key: ApiKey, stream_id: str, state: StreamState,
+                pipe: redis.client.Pipeline | None = None) -> None:
+    """Write the state now, or queue the write on ``pipe`` (one round trip with the stats)."""
     blob = b"".join(a.tobytes() for a in (state.chain.scalars, state.chain.ring, state.meter))
-    store.client().set(_redis_key(key, stream_id), blob, ex=settings.MIXER_STREAM_TTL_S)
+    (pipe if pipe is not None else store.client()).set(
+        _redis_key(key, stream_id), blob, ex=settings.MIXER_STREAM_TTL_S)

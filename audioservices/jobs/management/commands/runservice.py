@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,6 +21,28 @@ from django.core.management import BaseCommand, call_command
 DEV_USER = "dev"
 
 
+def web_server_command(*, host: str, port: int, workers: int = 1) -> list[str]:
+    """The production web server: uvicorn (HTTP + WebSocket), ``workers`` processes.
+
+    uvicorn, not daphne: it hands the request body to Django in 64 KB messages with flow
+    control, so a 100 MB upload streams to disk (daphne passes it as one bytes object).
+    Several workers share the listening socket; the mixer keeps rate limits, streams and
+    stats in Redis, so any worker can take any request (see README, "Mixer performance").
+    """
+    return [sys.executable, "-m", "uvicorn", "audioservices.asgi:application",
+            "--host", host, "--port", str(port), "--workers", str(workers),
+            "--lifespan", "off", "--ws", "websockets", "--no-access-log"]
+
+
+def prometheus_multiprocess_env() -> dict[str, str]:
+    """Several web workers: /metrics must sum all of them (prometheus-client's multiprocess
+    mode), so each run starts with an empty metrics folder (unless one is configured)."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or str(settings.VAR_DIR / "prometheus")
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder)
+    return {"PROMETHEUS_MULTIPROC_DIR": folder}
+
+
 class Command(BaseCommand):
     help = "Migrate, ensure a dev user, then run uvicorn (HTTP + WebSocket) and a Celery worker."
 
@@ -27,6 +50,8 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--concurrency", type=int, default=1)
+        parser.add_argument("--web-workers", type=int, default=1,
+                            help="uvicorn worker processes (one per CPU core for the mixer API)")
         parser.add_argument("--no-dev-user", action="store_true")
 
     def _dev_login(self) -> str:
@@ -42,16 +67,15 @@ class Command(BaseCommand):
         user.save()
         return password
 
-    def handle(self, *args, host: str, port: int, concurrency: int, no_dev_user: bool, **kw):
+    def handle(self, *args, host: str, port: int, concurrency: int, web_workers: int,
+               no_dev_user: bool, **kw):
         call_command("migrate", interactive=False, verbosity=0)
         env = {**os.environ, "REDIS_URL": settings.REDIS_URL}
+        web_env = {**env, **prometheus_multiprocess_env()} if web_workers > 1 else env
         python = sys.executable
         children = [
-            # uvicorn, not daphne: it hands the request body to Django in 64 KB messages with
-            # flow control, so a 100 MB upload streams to disk (daphne passes it as one bytes).
-            subprocess.Popen([python, "-m", "uvicorn", "audioservices.asgi:application",
-                              "--host", host, "--port", str(port), "--lifespan", "off",
-                              "--ws", "websockets", "--no-access-log"], env=env),
+            subprocess.Popen(web_server_command(host=host, port=port, workers=web_workers),
+                             env=web_env),
             subprocess.Popen([python, "-m", "celery", "-A", "audioservices", "worker",
                               "-Q", "cpu,gpu", "-c", str(concurrency), "--loglevel", "INFO",
                               # one machine: the worker also runs beat (the job sweeper)
