@@ -14,12 +14,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from denoise.engines.gate import N_FFT, gate
+
 # noisereduce holds about 15 float64 STFT-sized arrays per call (~250 bytes per input
 # sample): 10 s blocks with 2 s of context each side keep that near 150 MB a channel; the
 # context covers its 2 s noise-estimate time constant, so block seams stay inaudible.
 BLOCK_S = 10.0
 CONTEXT_S = 2.0
-N_FFT = 2048
 Progress = Callable[[float], None]
 
 
@@ -54,6 +55,8 @@ noisereduce = _import_noisereduce()
 def _reduce(segment: np.ndarray, *, sample_rate: int, stationary: bool, wet: float) -> np.ndarray:
     # noisereduce needs several FFT frames; very short clips are zero-padded, then trimmed.
     padded = np.pad(segment, (0, max(0, 4 * N_FFT - segment.size)))
+    if not stationary:  # the same gate as noisereduce's, 5x faster (gate.py)
+        return gate(padded, sample_rate=sample_rate, prop_decrease=wet)[: segment.size]
     cleaned = noisereduce.reduce_noise(
         y=padded, sr=sample_rate, stationary=stationary, n_fft=N_FFT, prop_decrease=wet,
         # Our blocks are its chunks (no temp-file memmap, no seams); the zero padding keeps
