@@ -37,29 +37,52 @@ SIGMOID_SLOPE = 10.0
 # then scipy.signal.stft's ``boundary="zeros"`` half frame.
 LEAD = N_FFT + N_FFT // 2
 WINDOW = get_window("hann", N_FFT).astype(np.float32)
+FRAME_CHUNK = 256  # frames per FFT call: 2 MB of windowed frames
+
+
+def _overlap_norm() -> np.ndarray:
+    norm = np.zeros(HOP, dtype=np.float32)
+    for q in range(OVERLAP):
+        norm += WINDOW[q * HOP : (q + 1) * HOP] ** 2
+    return norm
+
+
+NORM = _overlap_norm()
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _magnitude(z: complex) -> float:
+    # abs() of a complex calls hypot, which does not vectorise; the spectrum cannot overflow.
+    return np.sqrt(np.float64(z.real) * z.real + np.float64(z.imag) * z.imag)
 
 
 @numba.njit(cache=True, nogil=True)
-def _smooth_over_time(magnitude: np.ndarray, b: float) -> np.ndarray:
-    """scipy ``filtfilt([b], [1, b - 1], axis=time, padtype=None)`` of (frames, bins).
+def _sigmoid_argument(spectrum: np.ndarray, b: float) -> np.ndarray:
+    """The argument of noisereduce's sigmoid, ``-slope * (r - thresh)``, per (frame, bin).
 
-    filtfilt starts each pass in the filter's steady state for the first value it sees, so
-    the first output of each pass equals its first input.
+    ``r = (|S| - smooth) / smooth`` where ``smooth`` is scipy's
+    ``filtfilt([b], [1, b - 1], axis=time, padtype=None)`` of ``|S|``; filtfilt starts each
+    pass in the filter's steady state for its first value, so each pass's first output equals
+    its first input. ``|S|`` is recomputed rather than stored: one array fewer per block.
     """
-    frames, bins = magnitude.shape
-    out = np.empty((frames, bins), dtype=np.float32)
+    frames, bins = spectrum.shape
+    out = np.empty((frames, bins), dtype=np.float32)  # the forward pass, then the argument
     state = np.empty(bins, dtype=np.float64)
     keep = 1.0 - b
-    state[:] = magnitude[0]
+    for f in range(bins):
+        state[f] = _magnitude(spectrum[0, f])
     for t in range(frames):
         for f in range(bins):
-            state[f] = b * magnitude[t, f] + keep * state[f]
+            state[f] = b * _magnitude(spectrum[t, f]) + keep * state[f]
             out[t, f] = state[f]
     state[:] = out[frames - 1]
     for t in range(frames - 1, -1, -1):
         for f in range(bins):
             state[f] = b * out[t, f] + keep * state[f]
-            out[t, f] = state[f]
+            smooth = state[f]
+            # A bin silent so far is not above its noise (see the module docstring).
+            ratio = (_magnitude(spectrum[t, f]) - smooth) / smooth if smooth > 0 else 0.0
+            out[t, f] = -SIGMOID_SLOPE * (ratio - THRESH_N_MULT)
     return out
 
 
@@ -68,20 +91,26 @@ def _smooth_mask(mask: np.ndarray, over_time: np.ndarray, over_freq: np.ndarray)
     """In place: ``fftconvolve(mask, outer(over_freq, over_time), mode="same")``, separably.
 
     Both kernels are symmetric and of odd length, so convolution is correlation, centred.
+    Rows are overwritten as they are done; ``originals`` keeps the last few original rows
+    that later rows still read.
     """
     frames, bins = mask.shape
-    reach_t, reach_f = over_time.size // 2, over_freq.size // 2
-    along_time = np.zeros((frames, bins), dtype=np.float32)
+    taps_t, reach_t, reach_f = over_time.size, over_time.size // 2, over_freq.size // 2
+    originals = np.empty((taps_t, bins), dtype=np.float32)
+    along_time = np.empty(bins, dtype=np.float32)
+    row = np.zeros(bins + 2 * reach_f, dtype=np.float32)
     for t in range(frames):
-        for j in range(over_time.size):
+        along_time[:] = 0.0
+        for j in range(taps_t):
             source = t + j - reach_t
             if 0 <= source < frames:
                 weight = over_time[j]
+                rows = mask if source >= t else originals
+                index = source if source >= t else source % taps_t
                 for f in range(bins):
-                    along_time[t, f] += weight * mask[source, f]
-    row = np.zeros(bins + 2 * reach_f, dtype=np.float32)
-    for t in range(frames):
-        row[reach_f : reach_f + bins] = along_time[t]
+                    along_time[f] += weight * rows[index, f]
+        originals[t % taps_t] = mask[t]
+        row[reach_f : reach_f + bins] = along_time
         mask[t, :] = 0.0
         for i in range(over_freq.size):
             weight = over_freq[i]
@@ -111,48 +140,55 @@ def smoothing_kernels(sample_rate: int) -> tuple[np.ndarray, np.ndarray] | None:
 
 
 def _stft(signal: np.ndarray) -> np.ndarray:
-    """(frames, bins) complex64 of the zero-extended signal, as scipy.signal.stft frames it."""
+    """(frames, bins) complex64 of the zero-extended signal, as scipy.signal.stft frames it.
+
+    Frames are windowed and transformed FRAME_CHUNK at a time: a windowed copy of them all
+    would be four times the signal.
+    """
     extended = np.zeros(signal.size + 2 * LEAD, dtype=np.float32)
     extended[LEAD : LEAD + signal.size] = signal
     frames = 1 + (extended.size - N_FFT) // HOP
     view = as_strided(extended, shape=(frames, N_FFT), strides=(HOP * 4, 4), writeable=False)
-    return scipy.fft.rfft(view * WINDOW, axis=1)
+    spectrum = np.empty((frames, N_FFT // 2 + 1), dtype=np.complex64)
+    for start in range(0, frames, FRAME_CHUNK):
+        chunk = view[start : start + FRAME_CHUNK] * WINDOW
+        spectrum[start : start + FRAME_CHUNK] = scipy.fft.rfft(chunk, axis=1, overwrite_x=True)
+    return spectrum
 
 
 def _istft(spectrum: np.ndarray, length: int) -> np.ndarray:
-    """Windowed overlap-add, divided by the summed squared window (scipy.signal.istft)."""
-    frames = scipy.fft.irfft(spectrum, n=N_FFT, axis=1)
-    frames *= WINDOW
-    blocks = frames.reshape(frames.shape[0], OVERLAP, HOP)
-    out = np.zeros((frames.shape[0] + OVERLAP - 1, HOP), dtype=np.float32)
-    norm = np.zeros_like(out)
-    for q in range(OVERLAP):
-        out[q : q + frames.shape[0]] += blocks[:, q]
-        norm[q : q + frames.shape[0]] += (WINDOW[q * HOP : (q + 1) * HOP] ** 2)
-    wanted = slice(LEAD, LEAD + length)
-    return out.reshape(-1)[wanted] / norm.reshape(-1)[wanted]
+    """Windowed overlap-add, divided by the summed squared window (scipy.signal.istft).
+
+    Every kept sample lies where four frames overlap, so the divisor is the same 512-sample
+    pattern throughout, summed in the order scipy sums it.
+    """
+    frames = spectrum.shape[0]
+    out = np.zeros((frames + OVERLAP - 1, HOP), dtype=np.float32)
+    for start in range(0, frames, FRAME_CHUNK):
+        chunk = scipy.fft.irfft(spectrum[start : start + FRAME_CHUNK], n=N_FFT, axis=1)
+        chunk *= WINDOW
+        blocks = chunk.reshape(chunk.shape[0], OVERLAP, HOP)
+        for q in range(OVERLAP):
+            out[start + q : start + q + chunk.shape[0]] += blocks[:, q]
+    out = out.reshape(-1)[LEAD : LEAD + length]
+    out /= np.resize(NORM, out.size)  # LEAD is a whole number of hops: the pattern starts at 0
+    return out
 
 
-def _gate_mask(magnitude: np.ndarray, *, sample_rate: int) -> np.ndarray:
-    """The sigmoid mask, computed in place over ``magnitude``."""
+def _gate_mask(spectrum: np.ndarray, *, sample_rate: int) -> np.ndarray:
+    """noisereduce's sigmoid mask, float32 (frames, bins)."""
     t_frames = TIME_CONSTANT_S * sample_rate / HOP
     b = (np.sqrt(1 + 4 * t_frames**2) - 1) / (2 * t_frames**2)
-    smooth = _smooth_over_time(magnitude, b)
-    # (|S| - smooth) / smooth, then noisereduce's sigmoid(x, -thresh, slope).
-    ratio = np.subtract(magnitude, smooth, out=magnitude)
-    np.divide(ratio, smooth, out=ratio, where=smooth > 0)
-    ratio[smooth <= 0] = 0.0  # a bin silent so far is not above its noise (see docstring)
-    ratio -= THRESH_N_MULT
-    ratio *= -SIGMOID_SLOPE
-    np.exp(ratio, out=ratio)
-    ratio += 1.0
-    return np.reciprocal(ratio, out=ratio)
+    mask = _sigmoid_argument(spectrum, b)
+    np.exp(mask, out=mask)  # numpy's float32 exp is vectorised, numba's is not
+    mask += 1.0
+    return np.reciprocal(mask, out=mask)
 
 
 def gate(signal: np.ndarray, *, sample_rate: int, prop_decrease: float) -> np.ndarray:
     """Non-stationary spectral gating of one channel (float32 in, float32 out, same length)."""
     spectrum = _stft(np.asarray(signal, dtype=np.float32))
-    mask = _gate_mask(np.abs(spectrum), sample_rate=sample_rate)
+    mask = _gate_mask(spectrum, sample_rate=sample_rate)
     kernels = smoothing_kernels(sample_rate)
     if kernels is not None:
         _smooth_mask(mask, *kernels)
