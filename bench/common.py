@@ -39,36 +39,57 @@ def long_signal(minutes: float, *, level: float = 0.1) -> np.ndarray:
     return out
 
 
-def measure(run: Callable[[np.ndarray], object], minutes: float) -> dict:
-    audio = long_signal(minutes)
+def measure(run: Callable[[np.ndarray], object], minutes: float, *, level: float = 0.1) -> dict:
+    # A fresh process pays once for what a worker pays at its start or on its first job:
+    # numba's own start-up and loading the cached kernels, lazy imports. Timed apart
+    # ("first call"), on one second of the same signal, so "seconds" is the cost per job.
     start = time.perf_counter()
+    run(long_signal(1 / 60, level=level))
+    first_call = time.perf_counter() - start
+    audio = long_signal(minutes, level=level)
+    start, cpu_start = time.perf_counter(), time.process_time()
     run(audio)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"minutes": minutes, "seconds": seconds, "rtf": minutes * 60 / seconds,
-            "peak_rss_mb": peak_mb, "audio_mb": audio.nbytes / 2**20}
-
-
-def child_main(run: Callable[[np.ndarray], object]) -> None:
-    print(json.dumps(measure(run, float(sys.argv[2]))))
+    # CPU seconds (all threads) say more than wall time on a shared, loaded machine.
+    return {"minutes": minutes, "seconds": seconds, "rtf": minutes * 60 / seconds, "cpu_s": cpu,
+            "first_call_s": first_call, "peak_rss_mb": peak_mb,
+            "audio_mb": audio.nbytes / 2**20}
 
 
 def main(script: str, name: str, run: Callable[[np.ndarray], object]) -> None:
-    """``script --child MINUTES`` measures one size; otherwise print the table for --sizes."""
-    if sys.argv[1:2] == ["--child"]:
-        child_main(run)
-        return
+    """Print the table for --sizes; each size is measured in its own process."""
+    main_with_options(script, lambda _args: name, lambda audio, _args: run(audio))
+
+
+def main_with_options(
+    script: str,
+    name: Callable[[argparse.Namespace], str],
+    run: Callable[[np.ndarray, argparse.Namespace], object],
+    add_options: Callable[[argparse.ArgumentParser], None] = lambda _parser: None,
+) -> None:
+    """``main`` for scripts with options of their own: ``script [OPTIONS] --child MINUTES``
+    measures one size with the same options."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=float, nargs="+", default=[1, 10, 60])
-    table(script, name, parser.parse_args().sizes)
+    parser.add_argument("--child", type=float, help=argparse.SUPPRESS)
+    add_options(parser)
+    args = parser.parse_args()
+    if args.child is not None:
+        level = getattr(args, "level", 0.1)  # the input's peak, for scripts that offer it
+        print(json.dumps(measure(lambda audio: run(audio, args), args.child, level=level)))
+        return
+    table(script, name(args), args.sizes, sys.argv[1:])
 
 
-def table(script: str, name: str, sizes: list[float]) -> None:
-    print(f"| {name} | minutes | seconds | x real time | peak RSS MB | audio MB |")
-    print("|---|---|---|---|---|---|")
+def table(script: str, name: str, sizes: list[float], options: list[str]) -> None:
+    print(f"| {name} | minutes | seconds | x real time | CPU s | first call s | peak RSS MB "
+          "| audio MB |")
+    print("|---|---|---|---|---|---|---|---|")
     for minutes in sizes:
-        out = subprocess.run([sys.executable, script, "--child", str(minutes)],
+        out = subprocess.run([sys.executable, script, *options, "--child", str(minutes)],
                              capture_output=True, text=True, check=True).stdout
         r = json.loads(out.strip().splitlines()[-1])
-        print(f"| {name} | {minutes:g} | {r['seconds']:.2f} | {r['rtf']:.0f}x | "
-              f"{r['peak_rss_mb']:.0f} | {r['audio_mb']:.0f} |", flush=True)
+        print(f"| {name} | {minutes:g} | {r['seconds']:.2f} | {r['rtf']:.0f}x | {r['cpu_s']:.2f} | "
+              f"{r['first_call_s']:.2f} | {r['peak_rss_mb']:.0f} | {r['audio_mb']:.0f} |",
+              flush=True)

@@ -1,16 +1,20 @@
-"""Denoise engine (noisereduce, non-stationary, blocks): real-time factor and peak RSS.
+"""Denoise engines (spectral by default): real-time factor and peak RSS.
 
-    python bench/denoise.py [--sizes 1 10 60]
+    python bench/denoise.py [--sizes 1 10 60] [--model spectral|spectral-stationary|dfn3|rnnoise]
 """
 
-from common import RATE, main
+from common import RATE, main_with_options
 
-from denoise.engine import denoise
+from denoise.engine import ENGINE_NAMES, denoise
 
 
-def run(audio) -> None:
-    denoise(audio, sample_rate=RATE)
+def add_options(parser) -> None:
+    parser.add_argument("--model", choices=ENGINE_NAMES, default="spectral")
+
+
+def run(audio, args) -> None:
+    denoise(audio, sample_rate=RATE, model=args.model)
 
 
 if __name__ == "__main__":
-    main(__file__, "denoise", run)
+    main_with_options(__file__, lambda args: f"denoise {args.model}", run, add_options)

@@ -12,19 +12,57 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-from scipy.ndimage import minimum_filter1d
 
 LOOKAHEAD_S = 0.005
 RELEASE_S = 0.08
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
+def _window_minimum(values: np.ndarray, length: int) -> np.ndarray:
+    """out[m] = min(values[m : m + length]) (van Herk / Gil-Werman: three branch-free passes)."""
+    ready = values.size - length + 1
+    prefix = np.empty(values.size)  # minimum from the start of its length-block
+    suffix = np.empty(values.size)  # minimum to the end of its length-block
+    for block in range(0, values.size, length):
+        end = min(block + length, values.size)
+        prefix[block] = values[block]
+        for i in range(block + 1, end):
+            prefix[i] = min(prefix[i - 1], values[i])
+        suffix[end - 1] = values[end - 1]
+        for i in range(end - 2, block - 1, -1):
+            suffix[i] = min(suffix[i + 1], values[i])
+    out = np.empty(ready)
+    for m in range(ready):
+        out[m] = min(suffix[m], prefix[m + length - 1])
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
 def _release(floor: np.ndarray, previous: float, recovery: float) -> np.ndarray:
     out = np.empty_like(floor)
     for k in range(floor.size):
         previous = min(floor[k], 1.0 - (1.0 - previous) * recovery)
         out[k] = previous
     return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _moving_average(history: np.ndarray, released: np.ndarray, length: int) -> np.ndarray:
+    """Mean of each ``length`` consecutive values of history ++ released, from running sums
+    taken in order (the same numbers as ``np.cumsum``)."""
+    sums = np.empty(history.size + released.size + 1)
+    total = 0.0
+    sums[0] = 0.0
+    for j in range(history.size):
+        total += history[j]
+        sums[j + 1] = total
+    for j in range(released.size):
+        total += released[j]
+        sums[history.size + j + 1] = total
+    gains = np.empty(sums.size - length)
+    for m in range(gains.size):
+        gains[m] = (sums[m + length] - sums[m]) / length
+    return gains
 
 
 class LookaheadLimiter:
@@ -59,15 +97,12 @@ class LookaheadLimiter:
         if self._idle() and bool((required == 1.0).all()):
             self.pending = pending[ready:]
             return self._drop_lead(np.ones(ready))
-        centred = minimum_filter1d(pending, size=self.length, mode="nearest")
-        floor = centred[self.length // 2 : self.length // 2 + ready]
+        floor = _window_minimum(pending, self.length)
         released = _release(floor, self.released, self.recovery)
         self.released = float(released[-1])
         self.pending = pending[ready:]
-        window = np.concatenate([self.history, released])
-        sums = np.cumsum(np.concatenate([[0.0], window]))
-        gains = (sums[self.length :] - sums[: -self.length]) / self.length
-        self.history = window[-(self.length - 1) :]
+        gains = _moving_average(self.history, released, self.length)
+        self.history = np.concatenate([self.history, released])[-(self.length - 1) :]
         self.deepest = min(self.deepest, float(gains.min()))
         return self._drop_lead(gains)
 

@@ -11,17 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
+import numba
 import numpy as np
 import pyloudnorm
-from scipy import signal
 
 from audioservices.audio.limiter import LookaheadLimiter
-from audioservices.audio.truepeak import peak_envelope
+from audioservices.audio.truepeak import max_true_peak, peak_envelope
 
 BLOCK = 1 << 19
-# Inter-sample peaks of real audio stay within a few dB of the sample peak; blocks whose
-# sample peak is further than this below what matters skip the 4x oversampling.
-TP_SEARCH_MARGIN_DB = 6.0
 BOOST_GAIN_DB = {"2x": 6.0, "3x": 9.5, "4x": 12.0, "5x": 14.0}
 CEILING_DBTP = -1.0
 # The limiter aims a little under the ceiling: its gain curve is computed at the original
@@ -36,23 +33,45 @@ def db(x: float) -> float:
 
 def _k_weighting_sos(sample_rate: int) -> np.ndarray:
     stages = pyloudnorm.Meter(sample_rate)._filters.values()
-    return np.vstack([np.concatenate([stage.b, stage.a]) for stage in stages])
+    sos = np.vstack([np.concatenate([stage.b, stage.a]) for stage in stages])
+    return sos / sos[:, 3:4]  # a0 = 1, as scipy's sosfilt assumes
+
+
+@numba.njit(cache=True, nogil=True)
+def _hop_energies(audio: np.ndarray, sos: np.ndarray, weights: np.ndarray, hop: int,
+                  hops: int) -> np.ndarray:
+    """Channel-weighted mean square of the K-weighted signal per hop: one pass, no copies.
+
+    The filter is scipy's ``sosfilt`` (transposed direct form II, float64), step for step;
+    channels advance together so their independent recursions overlap in the CPU.
+    """
+    channels, sections = audio.shape[0], sos.shape[0]
+    state = np.zeros((channels, sections, 2))
+    sums = np.zeros(channels)
+    energy = np.zeros(hops)
+    for h in range(hops):
+        sums[:] = 0.0
+        for k in range(h * hop, (h + 1) * hop):
+            for c in range(channels):
+                x = np.float64(audio[c, k])
+                for s in range(sections):
+                    y = sos[s, 0] * x + state[c, s, 0]
+                    state[c, s, 0] = sos[s, 1] * x - sos[s, 4] * y + state[c, s, 1]
+                    state[c, s, 1] = sos[s, 2] * x - sos[s, 5] * y
+                    x = y
+                sums[c] += x * x
+        for c in range(channels):
+            energy[h] += weights[c] * (sums[c] / hop)
+    return energy
 
 
 def integrated_loudness(audio: np.ndarray, *, sample_rate: int) -> float:
     """Gated integrated loudness in LUFS of (channels, samples); -inf for silence."""
     channels, length = audio.shape
     hop = round(0.1 * sample_rate)
-    sos = _k_weighting_sos(sample_rate)
-    zi = np.zeros((sos.shape[0], channels, 2))
     weights = np.array([1.0, 1.0, 1.0, 1.41, 1.41, *([1.0] * max(0, channels - 5))])[:channels]
-    hop_energy = np.zeros(length // hop)
-    step = BLOCK - BLOCK % hop
-    for start in range(0, hop_energy.size * hop, step):
-        block = audio[:, start : min(start + step, hop_energy.size * hop)].astype(np.float64)
-        filtered, zi = signal.sosfilt(sos, block, axis=1, zi=zi)
-        squares = (filtered**2).reshape(channels, -1, hop).mean(axis=2)
-        hop_energy[start // hop : start // hop + squares.shape[1]] = weights @ squares
+    hop_energy = _hop_energies(audio, _k_weighting_sos(sample_rate), weights, hop,
+                               length // hop)
     if hop_energy.size < 4:
         return float("-inf")
     # 400 ms gating blocks with 75 % overlap: the mean of four consecutive 100 ms hops.
@@ -69,14 +88,7 @@ def integrated_loudness(audio: np.ndarray, *, sample_rate: int) -> float:
 
 def true_peak(audio: np.ndarray) -> float:
     """Maximum true peak in dBTP (BS.1770-4 annex 2: 4x oversampling; see truepeak.py)."""
-    best = 0.0
-    for start in range(0, audio.shape[1], BLOCK):
-        stop = min(start + BLOCK, audio.shape[1])
-        sample_peak = float(np.abs(audio[:, start:stop]).max())
-        if db(sample_peak) + TP_SEARCH_MARGIN_DB < db(best):
-            continue
-        best = max(best, float(peak_envelope(audio, start, stop).max()))
-    return db(best)
+    return db(max_true_peak(audio, 0, audio.shape[1]))
 
 
 @dataclass(frozen=True)
@@ -98,8 +110,8 @@ class LoudnessReport:
 @dataclass
 class _LimiterPass:
     deepest_cut_db: float
-    input_peak: float  # true peak where the envelope ran, sample peak elsewhere (linear)
-    engaged: bool  # False: every block was far below the ceiling, output = input * gain
+    input_peak: float  # the input's true peak if ``exact``, else some value below ``floor``
+    exact: bool  # False: the input never came near the ceiling, output = input * gain
 
 
 def _limit_in_place(
@@ -108,20 +120,22 @@ def _limit_in_place(
     """Apply ``gain`` then the look-ahead limiter, block by block.
 
     The true-peak envelope computed for the limiter also gives the input's true peak, so the
-    input is not scanned a second time.
+    input is not scanned a second time. It is only exact where the gain could have to drop
+    (see truepeak.py); elsewhere the required gain is 1 either way.
     """
     limiter = LookaheadLimiter(sample_rate=sample_rate)
-    done, input_peak, engaged = 0, 0.0, False
+    # The envelope at which ceiling / (gain * envelope + 1e-12) starts to fall below 1.
+    floor = (ceiling - 1e-9) / gain
+    done, input_peak = 0, 0.0
     length = audio.shape[1]
     for start in range(0, length, BLOCK):
         stop = min(start + BLOCK, length)
-        sample_peak = float(np.abs(audio[:, start:stop]).max())
-        if db(sample_peak * gain) + TP_SEARCH_MARGIN_DB < db(ceiling):
-            required, block_peak = np.ones(stop - start), sample_peak
+        envelope = peak_envelope(audio, start, stop, floor=floor)
+        block_peak = float(envelope.max())
+        if block_peak < floor:
+            required = np.ones(stop - start)
         else:
-            envelope = peak_envelope(audio, start, stop)
             required = np.minimum(1.0, ceiling / (gain * envelope + 1e-12))
-            block_peak, engaged = float(envelope.max()), True
         input_peak = max(input_peak, block_peak)
         gains = limiter.push(required)
         audio[:, done : done + gains.size] *= (gain * gains).astype(np.float32)
@@ -129,7 +143,7 @@ def _limit_in_place(
         progress(stop / length)
     tail = limiter.flush()[: length - done]
     audio[:, done:] *= (gain * tail).astype(np.float32)
-    return _LimiterPass(limiter.deepest_cut_db, input_peak, engaged)
+    return _LimiterPass(limiter.deepest_cut_db, input_peak, input_peak >= floor)
 
 
 def boost(
@@ -154,7 +168,7 @@ def boost(
     )
     output_tp = true_peak(audio)
     # An idle limiter left output = input * gain exactly: the input's true peak follows.
-    input_tp = db(limited.input_peak) if limited.engaged else output_tp - gain_db
+    input_tp = db(limited.input_peak) if limited.exact else output_tp - gain_db
     if output_tp > ceiling_dbtp:  # a last, tiny, whole-file trim: never ship an over
         audio *= np.float32(10 ** ((ceiling_dbtp - output_tp - 0.01) / 20))
         output_tp = true_peak(audio)

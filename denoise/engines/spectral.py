@@ -1,9 +1,11 @@
-"""Spectral-gating noise reduction (noisereduce) for whole files, in blocks, in place.
+"""Spectral-gating noise reduction (noisereduce's gates) for whole files, in blocks, in place.
 
-noisereduce works on a whole array at once; an hour of audio would need several copies of
-its STFT. We feed it blocks with context on both sides (its non-stationary noise estimate
-looks about two seconds around each point), keep each block's centre, and write it back into
-the input. Channels of a block run in parallel threads: the FFTs release the GIL.
+The gate works on a whole array at once; an hour of audio would need several copies of its
+STFT. We feed it blocks with context on both sides (its non-stationary noise estimate looks
+about two seconds around each point), keep each block's centre, and write it back into the
+input. Channels of a block run in parallel threads: the FFTs and kernels release the GIL.
+The non-stationary gate is gate.py (noisereduce's algorithm, float32, 5x less CPU); the
+stationary one is noisereduce's own.
 """
 
 from __future__ import annotations
@@ -14,12 +16,16 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-# noisereduce holds about 15 float64 STFT-sized arrays per call (~250 bytes per input
-# sample): 10 s blocks with 2 s of context each side keep that near 150 MB a channel; the
-# context covers its 2 s noise-estimate time constant, so block seams stay inaudible.
-BLOCK_S = 10.0
+from denoise.engines.gate import N_FFT, gate
+
+# gate.py holds about 1.4 MB per second of block and channel (its complex64 STFT, the
+# float32 mask, the output): 15 s blocks with 2 s of context each side keep a stereo block
+# near 55 MB, so an hour of stereo (1.2 GB itself) peaks under 1.5 GB; longer blocks save
+# little (the context is 27 % extra work here, 20 % at 20 s) and cost memory. The context
+# covers the 2 s noise-estimate time constant, so block seams stay inaudible. (noisereduce's
+# own stationary gate holds ~250 bytes per sample in float64: ~200 MB a channel here.)
+BLOCK_S = 15.0
 CONTEXT_S = 2.0
-N_FFT = 2048
 Progress = Callable[[float], None]
 
 
@@ -54,6 +60,8 @@ noisereduce = _import_noisereduce()
 def _reduce(segment: np.ndarray, *, sample_rate: int, stationary: bool, wet: float) -> np.ndarray:
     # noisereduce needs several FFT frames; very short clips are zero-padded, then trimmed.
     padded = np.pad(segment, (0, max(0, 4 * N_FFT - segment.size)))
+    if not stationary:  # the same gate as noisereduce's, 5x faster (gate.py)
+        return gate(padded, sample_rate=sample_rate, prop_decrease=wet)[: segment.size]
     cleaned = noisereduce.reduce_noise(
         y=padded, sr=sample_rate, stationary=stationary, n_fft=N_FFT, prop_decrease=wet,
         # Our blocks are its chunks (no temp-file memmap, no seams); the zero padding keeps
