@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,9 @@ from scipy.signal import resample_poly
 
 from audioservices.audio.io import encode
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "dev"
+# The shared recordings sit beside the checkout (../shared/data); SHARED_DATA_DIR overrides.
+DATA = Path(os.environ.get("SHARED_DATA_DIR",
+                          Path(__file__).resolve().parents[2] / "shared" / "data")) / "dev"
 SPEECH = DATA / "speech" / "en_ls2033_m" / "en_ls2033_m_2033-164914-0003.flac"
 QUIET_SPEECH_DIR = DATA / "speech" / "en_ls367_f"
 NOISE = DATA / "noise" / "water_running_tap.flac"
