@@ -27,6 +27,6 @@ class SpeakerJobSerializer(JobSerializer):
             "id", "conversation_filename", "target_filename", "status", "progress",
             "boost_level", "similarity_score", "encoder", "duration", "conversation_url",
             "target_url", "extracted_url", "timeline", "error_message", "uploaded_at",
-            "processed_at", "report",
+            "processed_at", "report", "waveforms",
         ]
         read_only_fields = fields
