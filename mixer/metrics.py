@@ -32,6 +32,14 @@ def frame_observe(*, seconds: float, samples: int) -> None:
     SAMPLES.inc(samples)
 
 
+def frames_observe(*, seconds: list[float], samples: int) -> None:
+    """Several frames at once (a stream's batch): the counters move once, not per frame."""
+    for one in seconds:
+        PROCESSING_SECONDS.observe(one)
+    FRAMES.inc(len(seconds))
+    SAMPLES.inc(samples)
+
+
 def exposition() -> bytes:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()

@@ -53,6 +53,8 @@ class StreamSession:
         self.samples = 0  # real input samples (a zero-padded tail counts its real part only)
         self.latency_ms_sum = 0.0
         self.last: processing.FrameOutcome | None = None
+        self._unobserved: list[float] = []  # chain seconds of frames not yet in Prometheus
+        self._unobserved_samples = 0
         self._resolved: tuple[ChainSettings, str | None, float | None] | None = None
 
     def reconfigure(self, changes: dict[str, Any]) -> ChainSettings:
@@ -66,7 +68,8 @@ class StreamSession:
     def process(self, frame: np.ndarray, *, real_samples: int = dsp.FRAME_SIZE,
                 overrides: dict[str, Any] | None = None) -> processing.FrameOutcome:
         """One frame through the chain and the meter, with ``overrides`` (a config) for this
-        frame only. FrameError for non-finite samples, SettingsError for bad overrides."""
+        frame only. FrameError for non-finite samples, SettingsError for bad overrides.
+        Prometheus sees the frame at the next :meth:`metrics_flush`."""
         if overrides:
             resolved = processing.settings_resolve(
                 key=self.key, config=config_merge(self.config, overrides), frame=frame)
@@ -80,12 +83,20 @@ class StreamSession:
         result = dsp.process(frame, settings=chain_settings, state=self.state.chain)
         lufs = loudness.meter(result.samples, self.state.meter)
         seconds = time.perf_counter() - start
-        metrics.frame_observe(seconds=seconds, samples=frame.size)
+        self._unobserved.append(seconds)
+        self._unobserved_samples += frame.size
         self.frames += 1
         self.samples += real_samples
         self.last = processing.FrameOutcome(result, lufs, chain_settings, genre, confidence,
                                             seconds)
         return self.last
+
+    def metrics_flush(self) -> None:
+        """Hand the frames processed since the last call to Prometheus, once per batch
+        rather than per frame (a batch is one body message or one socket message)."""
+        if self._unobserved:
+            metrics.frames_observe(seconds=self._unobserved, samples=self._unobserved_samples)
+            self._unobserved, self._unobserved_samples = [], 0
 
     def timestamp_ms(self, index: int) -> int:
         """Media time of frame ``index``: the stream's start plus 20 ms per frame before it."""
