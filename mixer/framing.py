@@ -19,6 +19,20 @@ class TrailingBytes(ValueError):
     """The stream ended in the middle of a sample (its length is not a multiple of 4)."""
 
 
+class FrameCountError(ValueError):
+    """A message that is not 1 to ``max_frames`` whole frames."""
+
+
+def frames_from_message(data: bytes, *, max_frames: int) -> np.ndarray:
+    """One binary message of 1 to ``max_frames`` whole frames as a (k, FRAME_SIZE) float32
+    array (a copy: native, owned); FrameCountError for any other length."""
+    count, rest = divmod(len(data), FRAME_BYTES)
+    if rest or not 1 <= count <= max_frames:
+        raise FrameCountError(f"{len(data)} bytes is not 1 to {max_frames} frames of "
+                              f"{FRAME_BYTES} bytes")
+    return np.frombuffer(data, WIRE_DTYPE).astype(np.float32).reshape(count, FRAME_SIZE)
+
+
 class FrameSplitter:
     def __init__(self) -> None:
         self._pending = bytearray()
