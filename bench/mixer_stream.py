@@ -9,11 +9,15 @@ makes an enterprise key (no rate limit), and streams real speech + real noise (r
 - SSE, ``POST /v1/stream-audio``: the body sent as fast as the server takes it, in chunks of
   1 frame and of 16 frames. Latency = from sending the chunk that completes a frame to
   reading that frame's event (client side); the server's own ``averageLatency`` beside it.
-- WebSocket ``/v1/ws``: lock-step (send a frame, wait for its binary frame and metrics: the
-  latency) and pipelined (up to 32 frames in flight: the throughput).
+- SSE with ``curl -N`` (a C client; the body in curl's 64 KB pieces, events counted by grep):
+  the server's rate when the client costs little. No per-frame latency there.
+- WebSocket ``/v1/ws``: lock-step (send a message, wait for its binary answer and metrics: the
+  latency) and pipelined (up to 32 frames in flight: the throughput), with one frame per
+  message and with 16-frame messages (the batch form).
 
 Prints frames/s, x real time (a frame is 20 ms), p50/p99 latency, CPU per frame of the server
-and of the client, and the server's RSS (its log: var/bench-mixer-stream.log).
+and of the client (curl + grep for the curl row), and the server's RSS (its log:
+var/bench-mixer-stream.log). ``--ws-impl`` picks uvicorn's WebSocket implementation.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections import deque
 from pathlib import Path
@@ -38,7 +43,8 @@ from bench.common import RATE, long_signal  # noqa: E402
 from bench.mixer_http import _bench_key, _free_port, _wait_until_up  # noqa: E402
 
 FRAME = 960
-WINDOW = 32
+WINDOW = 32  # frames in flight
+BATCH = 16  # frames per WebSocket message in the batch rows
 
 
 def speech_frames(count: int) -> np.ndarray:
@@ -48,23 +54,24 @@ def speech_frames(count: int) -> np.ndarray:
 
 
 class CpuMeter:
-    """CPU seconds of the server and of this (client) process during one run."""
+    """CPU seconds of the server and of this (client) process during one run; the client's
+    include its finished children (curl)."""
 
     def __init__(self, server: psutil.Process) -> None:
         self.processes = (server, psutil.Process())
 
     def __enter__(self) -> CpuMeter:
-        self.before = [sum(p.cpu_times()[:2]) for p in self.processes]
+        self.before = [sum(p.cpu_times()[:4]) for p in self.processes]
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.used = [sum(p.cpu_times()[:2]) - b for p, b in zip(self.processes, self.before,
+        self.used = [sum(p.cpu_times()[:4]) - b for p, b in zip(self.processes, self.before,
                                                                 strict=True)]
 
 
 def row(name: str, frames: int, seconds: float, latencies_ms: list[float], cpu: CpuMeter,
         extra: str) -> None:
-    p50, p99 = np.percentile(latencies_ms, [50, 99])
+    p50, p99 = np.percentile(latencies_ms, [50, 99]) if latencies_ms else (np.nan, np.nan)
     server_us, client_us = (used / frames * 1e6 for used in cpu.used)
     print(f"| {name} | {frames} | {frames / seconds:,.0f} | {frames * 0.02 / seconds:,.0f}x | "
           f"{p50:.2f} | {p99:.2f} | {server_us:.0f} | {client_us:.0f} | {extra} |", flush=True)
@@ -90,10 +97,30 @@ def bench_sse(port: int, key: str, x: np.ndarray, chunk_frames: int, cpu: CpuMet
         f"{server_ms:.3f} ms")
 
 
-def bench_ws(port: int, key: str, x: np.ndarray, window: int, cpu: CpuMeter,
-             compression: str | None) -> None:
+def bench_sse_curl(port: int, key: str, x: np.ndarray, cpu: CpuMeter) -> None:
+    """curl sends the body (no ``Expect: 100-continue``, which would stall it a second);
+    grep counts the events."""
+    with tempfile.NamedTemporaryFile(suffix=".f32") as body:
+        body.write(x.astype("<f4").tobytes())
+        body.flush()
+        command = (f"curl -sN -X POST -H 'Authorization: Bearer {key}' -H 'Expect:' "
+                   "-H 'Content-Type: application/octet-stream' "
+                   "-H 'Transfer-Encoding: chunked' "
+                   f"--data-binary @{body.name} http://127.0.0.1:{port}/v1/stream-audio"
+                   " | grep -c '^event: audio'")
+        start = time.perf_counter()
+        with cpu:
+            counted = subprocess.run(command, shell=True, capture_output=True, text=True,  # noqa: S602
+                                     check=True)
+        seconds = time.perf_counter() - start
+    row("SSE, curl -N (C client)", int(counted.stdout), seconds, [], cpu, "")
+
+
+def bench_ws(port: int, key: str, x: np.ndarray, *, frames_per_message: int,
+             messages_in_flight: int, cpu: CpuMeter, compression: str | None) -> None:
     from websockets.sync.client import connect
 
+    messages = x.reshape(-1, frames_per_message * FRAME)
     with connect(f"ws://127.0.0.1:{port}/v1/ws?key={key}", max_size=None,
                  compression=compression) as socket:
         socket.send(json.dumps({"type": "stream", "id": "bench"}))
@@ -102,26 +129,31 @@ def bench_ws(port: int, key: str, x: np.ndarray, window: int, cpu: CpuMeter,
         latencies: list[float] = []
         start = time.perf_counter()
         with cpu:
-            for frame in x:
-                socket.send(frame.astype("<f4").tobytes())
+            for message in messages:
+                socket.send(message.astype("<f4").tobytes())
                 in_flight.append(time.perf_counter())
-                while len(in_flight) >= window:
-                    latencies.append(_receive_one(socket, in_flight))
+                while len(in_flight) >= messages_in_flight:
+                    latencies.append(_receive_one(socket, in_flight, frames_per_message))
             while in_flight:
-                latencies.append(_receive_one(socket, in_flight))
+                latencies.append(_receive_one(socket, in_flight, frames_per_message))
         seconds = time.perf_counter() - start
         socket.send(json.dumps({"type": "stop", "id": "end"}))
         summary = json.loads(socket.recv())["data"]
-    mode = ("lock-step" if window == 1 else f"{window} in flight") + (
-        ", permessage-deflate" if compression else "")
+    mode = "lock-step" if messages_in_flight == 1 else (
+        f"{frames_per_message * messages_in_flight} frames in flight")
+    if frames_per_message > 1:
+        mode = f"{frames_per_message}-frame messages, {mode}"
+    if compression:
+        mode += ", permessage-deflate"
     row(f"WebSocket, {mode}", len(x), seconds, latencies, cpu,
         f"{summary['averageLatency']:.3f} ms")
 
 
-def _receive_one(socket, in_flight: deque[float]) -> float:
+def _receive_one(socket, in_flight: deque[float], frames_per_message: int) -> float:
+    """One answer (binary frames + metrics); ms since its message was sent."""
     processed = socket.recv()
-    if not isinstance(processed, bytes) or len(processed) != FRAME * 4:
-        raise RuntimeError(f"expected a processed frame, got {processed!r:.200}")
+    if not isinstance(processed, bytes) or len(processed) != frames_per_message * FRAME * 4:
+        raise RuntimeError(f"expected processed frames, got {processed!r:.200}")
     socket.recv()  # its metrics message
     return (time.perf_counter() - in_flight.popleft()) * 1000
 
@@ -129,7 +161,14 @@ def _receive_one(socket, in_flight: deque[float]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=3000)
+    parser.add_argument("--ws-impl", default="websockets",
+                        choices=["websockets", "websockets-sansio"],
+                        help="uvicorn's --ws (runservice uses websockets)")
+    parser.add_argument("--only", choices=["sse", "ws"], help="run only these rows")
+    parser.add_argument("--deflate", action="store_true",
+                        help="also the WebSocket rows with permessage-deflate (slow)")
     args = parser.parse_args()
+    args.frames -= args.frames % BATCH  # whole batch messages
     from django.conf import settings
 
     raw_key, key_pk = _bench_key()
@@ -138,7 +177,7 @@ def main() -> None:
     log = open(ROOT / "var" / "bench-mixer-stream.log", "w")  # noqa: SIM115 (the server's)
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "audioservices.asgi:application", "--host",
-         "127.0.0.1", "--port", str(port), "--lifespan", "off", "--ws", "websockets",
+         "127.0.0.1", "--port", str(port), "--lifespan", "off", "--ws", args.ws_impl,
          "--no-access-log"],  # as manage.py runservice starts it
         cwd=ROOT, env={**os.environ, "REDIS_URL": settings.REDIS_URL},
         stdout=log, stderr=subprocess.STDOUT)
@@ -152,11 +191,17 @@ def main() -> None:
               "µs/frame | client CPU µs/frame | server's averageLatency |")
         print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
         cpu = CpuMeter(web)
-        bench_sse(port, raw_key, x, 1, cpu)
-        bench_sse(port, raw_key, x, 16, cpu)
-        for compression in ("deflate", None):  # browsers negotiate deflate by default
-            bench_ws(port, raw_key, x, 1, cpu, compression)
-            bench_ws(port, raw_key, x, WINDOW, cpu, compression)
+        if args.only != "ws":
+            bench_sse(port, raw_key, x, 1, cpu)
+            bench_sse(port, raw_key, x, 16, cpu)
+            bench_sse_curl(port, raw_key, x, cpu)
+        if args.only != "sse":
+            # browsers negotiate deflate by default
+            for compression in ("deflate", None) if args.deflate else (None,):
+                for per_message, in_flight in ((1, 1), (1, WINDOW), (BATCH, 1),
+                                               (BATCH, WINDOW // BATCH)):
+                    bench_ws(port, raw_key, x, frames_per_message=per_message,
+                             messages_in_flight=in_flight, cpu=cpu, compression=compression)
         print(f"\nserver RSS {rss_before:.0f} MB before, {web.memory_info().rss / 2**20:.0f} MB "
               "after")
     finally:
