@@ -9,11 +9,13 @@ import os
 import subprocess
 import sys
 import time
+import urllib.request
 
 import numpy as np
 import pytest
 from django.conf import settings
 from django.db import connection
+from prometheus_client.parser import text_string_to_metric_families
 
 from mixer import dsp, loudness, mobile
 from mixer.models import ApiKey
@@ -108,6 +110,30 @@ def test_frames_out_equal_the_chain_and_the_tail_is_padded(server, alice_key, pa
     assert complete["totalChunks"] == 5
     assert complete["totalDuration"] == pytest.approx(0.09)
     assert complete["averageLatency"] > 0
+
+
+def frames_counted(server, key) -> float:
+    """The server's ``ai_mixer_frames_processed_total`` (its own /metrics)."""
+    request = urllib.request.Request(f"http://{server[0]}:{server[1]}/metrics",
+                                     headers={"Authorization": f"Bearer {key}"})
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (our server)
+        text = response.read().decode()
+    return next(sample.value for family in text_string_to_metric_families(text)
+                for sample in family.samples if sample.name == "ai_mixer_frames_processed_total")
+
+
+def test_many_frames_in_one_body_message_are_sent_together_and_all_counted(server, alice_key):
+    x = frames(40, seed=6).ravel()[: 39 * 960 + 100]  # 39 whole frames and a tail, one chunk
+    before = frames_counted(server, alice_key)
+    client = stream(server, alice_key, [x.astype("<f4").tobytes()])
+    assert [name for name, _ in client.events] == ["audio"] * 40 + ["complete"]
+    padded = np.concatenate([x, np.zeros(860, np.float32)])
+    expected = dsp.process(padded, settings=dsp.ChainSettings(), state=dsp.new_state()).samples
+    np.testing.assert_array_equal(audio_of(client.events), expected)
+    audio = [d for name, d in client.events if name == "audio"]
+    assert [d["chunk"] for d in audio] == list(range(40))
+    assert audio[-1]["validSamples"] == 100
+    assert frames_counted(server, alice_key) - before == 40  # Prometheus counts per batch
 
 
 def test_events_arrive_while_the_body_is_still_being_sent(server, alice_key):

@@ -9,7 +9,7 @@ from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 
 from audioservices.asgi import application
-from mixer import dsp, loudness
+from mixer import dsp, loudness, metrics
 from tests.mixer.conftest import frames
 from tests.webhooks.receiver import Receiver
 from webhooks import services as webhook_services
@@ -188,6 +188,90 @@ def test_stream_binary_frames_in_and_out_then_stop(alice, alice_key, settings):
     assert delivery.payload["data"]["sessionId"] == "take-7"
     assert delivery.payload["data"]["duration"] == pytest.approx(0.08)
     assert {"genre", "confidence"} <= set(delivery.payload["data"])
+
+
+async def receive_answer(socket) -> tuple[np.ndarray, dict]:
+    """One binary answer and its metrics message."""
+    processed = np.frombuffer(await socket.receive_from(timeout=10), "<f4")
+    return processed, await socket.receive_json_from(timeout=10)
+
+
+def frames_counted() -> float:
+    return metrics.FRAMES._value.get()
+
+
+def test_a_binary_message_may_carry_several_frames(alice_key):
+    x = frames(6, seed=8)
+
+    async def scenario():
+        socket = await connect(f"/ws?key={alice_key}")
+        await ask(socket, {"type": "stream", "id": "s"})
+        before = frames_counted()
+        outs = []
+        for batch in (x[0:3], x[3:4], x[4:6]):  # 3 frames, then the 1-frame form, then 2
+            await socket.send_to(bytes_data=batch.astype("<f4").tobytes())
+            processed, report = await receive_answer(socket)
+            assert processed.size == batch.size
+            outs.append(processed)
+            assert (report["type"], report["id"]) == ("metrics", "s")
+            if len(batch) == 1:  # exactly the documented 1-frame message
+                assert set(report["data"]) == {"chunk", "timestamp", "chunkSize", "processed",
+                                               "metrics"}
+                assert report["data"]["chunk"] == 3
+            else:
+                entries = report["data"]["frames"]
+                assert [e["chunk"] for e in entries] == ([0, 1, 2] if len(batch) == 3 else [4, 5])
+                assert entries[1]["timestamp"] - entries[0]["timestamp"] == 20
+                assert all(set(e) == {"chunk", "timestamp", "chunkSize", "processed", "metrics"}
+                           for e in entries)
+        np.testing.assert_array_equal(np.concatenate(outs), chain_over(x))
+        assert frames_counted() - before == 6
+        done = await ask(socket, {"type": "stop", "id": "end"})
+        assert done["data"]["totalChunks"] == 6
+        await socket.disconnect()
+
+    run(scenario)
+
+
+@pytest.mark.parametrize("samples", [480, 961, 960 * 2 - 1, 960 * 51])
+def test_a_bad_batch_size_gets_the_spec_error_and_the_stream_goes_on(alice_key, samples):
+    async def scenario():
+        socket = await connect(f"/ws?key={alice_key}")
+        await ask(socket, {"type": "stream", "id": "s"})
+        await socket.send_to(bytes_data=np.zeros(samples, "<f4").tobytes())
+        error = assert_error(await socket.receive_json_from(timeout=10), "INVALID_BUFFER_SIZE")
+        assert error["details"] == {"expected": 960, "received": samples,
+                                    "receivedBytes": samples * 4}
+        assert "up to 50 whole frames" in error["message"]
+        await still_open(socket)
+        await socket.send_to(bytes_data=frames(2).astype("<f4").tobytes())
+        processed, report = await receive_answer(socket)
+        assert processed.size == 2 * 960
+        assert [e["chunk"] for e in report["data"]["frames"]] == [0, 1]
+        await socket.disconnect()
+
+    run(scenario)
+
+
+def test_a_non_finite_frame_in_a_batch_is_dropped_and_the_rest_processed(alice_key):
+    x = frames(3, seed=9)
+    bad = x.copy()
+    bad[1, 7] = np.inf
+
+    async def scenario():
+        socket = await connect(f"/ws?key={alice_key}")
+        await ask(socket, {"type": "stream", "id": "s"})
+        await socket.send_to(bytes_data=bad.astype("<f4").tobytes())
+        processed, report = await receive_answer(socket)
+        np.testing.assert_array_equal(processed, chain_over(x[[0, 2]]))
+        assert [e["chunk"] for e in report["data"]["frames"]] == [0, 1]
+        error = assert_error(await socket.receive_json_from(timeout=10), "NON_FINITE_SAMPLES")
+        assert error["details"] == {"chunk": 1}
+        done = await ask(socket, {"type": "stop", "id": "end"})
+        assert done["data"]["totalChunks"] == 2
+        await socket.disconnect()
+
+    run(scenario)
 
 
 def text(message) -> dict:
