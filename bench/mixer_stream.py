@@ -161,26 +161,26 @@ def _receive_one(socket, in_flight: deque[float], frames_per_message: int) -> fl
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=3000)
-    parser.add_argument("--ws-impl", default="websockets",
-                        choices=["websockets", "websockets-sansio"],
-                        help="uvicorn's --ws (runservice uses websockets)")
+    parser.add_argument("--ws-impl", default="websockets-sansio",
+                        choices=["websockets-sansio", "websockets"],
+                        help="uvicorn's --ws (runservice uses websockets-sansio)")
     parser.add_argument("--only", choices=["sse", "ws"], help="run only these rows")
     parser.add_argument("--deflate", action="store_true",
                         help="also the WebSocket rows with permessage-deflate (slow)")
     args = parser.parse_args()
     args.frames -= args.frames % BATCH  # whole batch messages
+    raw_key, key_pk = _bench_key()
     from django.conf import settings
 
-    raw_key, key_pk = _bench_key()
+    from audioservices.jobs.management.commands.runservice import web_server_command
+
     x = speech_frames(args.frames)
     port = _free_port()
     log = open(ROOT / "var" / "bench-mixer-stream.log", "w")  # noqa: SIM115 (the server's)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "audioservices.asgi:application", "--host",
-         "127.0.0.1", "--port", str(port), "--lifespan", "off", "--ws", args.ws_impl,
-         "--no-access-log"],  # as manage.py runservice starts it
-        cwd=ROOT, env={**os.environ, "REDIS_URL": settings.REDIS_URL},
-        stdout=log, stderr=subprocess.STDOUT)
+    command = web_server_command(host="127.0.0.1", port=port)  # as runservice starts it
+    command[command.index("--ws") + 1] = args.ws_impl
+    server = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "REDIS_URL": settings.REDIS_URL},
+                              stdout=log, stderr=subprocess.STDOUT)
     try:
         _wait_until_up(f"http://127.0.0.1:{port}", server)
         web = psutil.Process(server.pid)

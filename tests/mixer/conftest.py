@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+
 import numpy as np
 import pytest
+from django.conf import settings
+from django.db import connection
 from rest_framework.test import APIClient
 
+from audioservices.jobs.management.commands.runservice import web_server_command
 from mixer import services, store
 from mixer.dsp import FRAME_SIZE
+from tests.conftest import ROOT, _database_url
+from tests.test_embedded_defaults import free_port, wait_until_up
 
 
 @pytest.fixture(autouse=True)
@@ -20,6 +28,25 @@ def fast_password_hashing(settings):
 def empty_mixer_redis():
     """Counters, windows and streams of earlier tests (or runs) must not leak in."""
     store.client().flushdb()
+
+
+@pytest.fixture(scope="module")
+def server(django_db_setup, django_db_blocker):
+    """uvicorn in a subprocess on the test database, exactly as ``manage.py runservice``
+    starts it (its HTTP and WebSocket protocols); (host, port)."""
+    env = {**os.environ, "DATABASE_URL": _database_url(connection.settings_dict),
+           "REDIS_URL": settings.REDIS_URL, "MEDIA_ROOT": str(settings.MEDIA_ROOT)}
+    port = free_port()
+    log = open(ROOT / "var" / f"test-uvicorn-{os.getpid()}.log", "w")  # noqa: SIM115
+    process = subprocess.Popen(web_server_command(host="127.0.0.1", port=port), env=env,
+                               cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/accounts/login/", process)
+        yield "127.0.0.1", port
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
 
 
 @pytest.fixture

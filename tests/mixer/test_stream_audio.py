@@ -1,29 +1,23 @@
-"""POST /stream-audio against a real uvicorn server (the production ASGI server) on the test
-database: a chunked body in, Server-Sent Events out, while the client is still sending."""
+"""POST /stream-audio against a real uvicorn server (the production ASGI server, the
+``server`` fixture) on the test database: a chunked body in, Server-Sent Events out, while the
+client is still sending."""
 
 from __future__ import annotations
 
 import base64
 import json
-import os
-import subprocess
-import sys
 import time
 import urllib.request
 
 import numpy as np
 import pytest
-from django.conf import settings
-from django.db import connection
 from prometheus_client.parser import text_string_to_metric_families
 
 from mixer import dsp, loudness, mobile
 from mixer.models import ApiKey
 from mixer.ratelimit import rate_limit_hit
 from mixer.sse_client import SseStreamClient
-from tests.conftest import ROOT, _database_url
 from tests.mixer.conftest import frames
-from tests.test_embedded_defaults import free_port, wait_until_up
 from tests.webhooks.receiver import Receiver
 from webhooks import services as webhook_services
 from webhooks import signing
@@ -31,26 +25,6 @@ from webhooks.models import DeliveryStatus, WebhookDelivery
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SPEC_ERROR_FIELDS = {"code", "message", "details", "timestamp", "requestId"}
-
-
-@pytest.fixture(scope="module")
-def server(django_db_setup, django_db_blocker):
-    """uvicorn in a subprocess, as ``manage.py runservice`` starts it; (host, port)."""
-    env = {**os.environ, "DATABASE_URL": _database_url(connection.settings_dict),
-           "REDIS_URL": settings.REDIS_URL, "MEDIA_ROOT": str(settings.MEDIA_ROOT)}
-    port = free_port()
-    log = open(ROOT / "var" / f"test-uvicorn-{os.getpid()}.log", "w")  # noqa: SIM115
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "audioservices.asgi:application", "--host",
-         "127.0.0.1", "--port", str(port), "--lifespan", "off", "--no-access-log"],
-        env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_until_up(f"http://127.0.0.1:{port}/accounts/login/", process)
-        yield "127.0.0.1", port
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
 
 
 def stream(server, key, chunks, **options) -> SseStreamClient:

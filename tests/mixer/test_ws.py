@@ -274,6 +274,26 @@ def test_a_non_finite_frame_in_a_batch_is_dropped_and_the_rest_processed(alice_k
     run(scenario)
 
 
+def test_batches_through_the_production_server(server, alice_key):
+    """uvicorn's WebSocket protocol as runservice configures it, with a real client."""
+    from websockets.sync.client import connect
+
+    x = frames(5, seed=10)
+    with connect(f"ws://{server[0]}:{server[1]}/v1/ws?key={alice_key}", max_size=None) as sock:
+        sock.send(json.dumps({"type": "stream", "id": "s"}))
+        assert json.loads(sock.recv(timeout=30))["type"] == "stream"
+        outs = []
+        for batch in (x[:4], x[4:]):
+            sock.send(batch.astype("<f4").tobytes())
+            outs.append(np.frombuffer(sock.recv(timeout=30), "<f4"))
+            assert json.loads(sock.recv(timeout=30))["type"] == "metrics"
+        sock.send(np.zeros(100, "<f4").tobytes())
+        assert json.loads(sock.recv(timeout=30))["error"]["code"] == "INVALID_BUFFER_SIZE"
+        sock.send(json.dumps({"type": "stop", "id": "end"}))
+        assert json.loads(sock.recv(timeout=30))["data"]["totalChunks"] == 5
+    np.testing.assert_array_equal(np.concatenate(outs), chain_over(x))
+
+
 def text(message) -> dict:
     return {"text_data": json.dumps(message)}
 
