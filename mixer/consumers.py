@@ -88,6 +88,27 @@ def _frames_or_error(payload: bytes) -> np.ndarray:
                              "receivedBytes": len(payload)}) from None
 
 
+def _frames_process(stream: StreamSession, frames: np.ndarray
+                    ) -> tuple[np.ndarray, list[dict[str, Any]], list[tuple[int, FrameError]]]:
+    """The processed frames, their ``metrics`` entries, and the (chunk, error) of each frame
+    dropped for non-finite samples (it takes no chunk number: the next frame gets it)."""
+    processed = np.empty_like(frames)
+    entries: list[dict[str, Any]] = []
+    dropped: list[tuple[int, FrameError]] = []
+    for frame in frames:
+        index = stream.frames
+        try:
+            out = stream.process(frame)
+        except FrameError as exc:
+            dropped.append((index, exc))
+            continue
+        processed[len(entries)] = out.result.samples
+        entries.append({"chunk": index, "timestamp": stream.timestamp_ms(index),
+                        "chunkSize": dsp.FRAME_SIZE, "processed": True,
+                        "metrics": frame_metrics(out)})
+    return processed[:len(entries)], entries, dropped
+
+
 def _config_error(exc: SettingsError) -> MixerError:
     return inputs.config_error({f"config.{k}": v for k, v in exc.errors.items()})
 
@@ -245,23 +266,10 @@ class MixerSocketConsumer(AsyncWebsocketConsumer):
         if self.key is None or stream is None:
             raise MixerError(errors.NO_ACTIVE_STREAM, "Send a stream message before audio.")
         frames = _frames_or_error(payload)
-        processed = np.empty_like(frames)
-        entries: list[dict[str, Any]] = []
-        dropped: list[tuple[int, FrameError]] = []
-        for frame in frames:
-            index = stream.frames
-            try:
-                out = stream.process(frame)
-            except FrameError as exc:
-                dropped.append((index, exc))
-                continue
-            processed[len(entries)] = out.result.samples
-            entries.append({"chunk": index, "timestamp": stream.timestamp_ms(index),
-                            "chunkSize": dsp.FRAME_SIZE, "processed": True,
-                            "metrics": frame_metrics(out)})
-        stream.metrics_flush()
+        processed, entries, dropped = _frames_process(stream, frames)
+        stream.metrics_flush()  # once per message, not per frame
         if entries:
-            await self.send(bytes_data=processed[:len(entries)].astype(WIRE_DTYPE).tobytes())
+            await self.send(bytes_data=processed.astype(WIRE_DTYPE, copy=False).tobytes())
             await self._reply("metrics", self.stream_message_id,
                               entries[0] if len(frames) == 1 else {"frames": entries})
             stream.latency_record((time.perf_counter() - arrived) * 1000 * len(entries))
