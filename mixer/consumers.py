@@ -266,8 +266,8 @@ class MixerSocketConsumer(AsyncWebsocketConsumer):
         if self.key is None or stream is None:
             raise MixerError(errors.NO_ACTIVE_STREAM, "Send a stream message before audio.")
         frames = _frames_or_error(payload)
-        processed, entries, dropped = _frames_process(stream, frames)
-        stream.metrics_flush()  # once per message, not per frame
+        with stream.metrics_batched():  # Prometheus once per message, not per frame
+            processed, entries, dropped = _frames_process(stream, frames)
         if entries:
             await self.send(bytes_data=processed.astype(WIRE_DTYPE, copy=False).tobytes())
             await self._reply("metrics", self.stream_message_id,

@@ -219,10 +219,10 @@ class SseStream:
         for first in range(0, len(frames), MAX_FRAMES_PER_SEND):
             events: list[bytes] = []
             try:
-                for frame in frames[first:first + MAX_FRAMES_PER_SEND]:
-                    events.append(self._audio_event(frame, real_samples))
+                with self.session.metrics_batched():
+                    for frame in frames[first:first + MAX_FRAMES_PER_SEND]:
+                        events.append(self._audio_event(frame, real_samples))
             finally:  # frames before a bad one still go out, then the error
-                self.session.metrics_flush()
                 if events:
                     await self._send(b"".join(events), more=True)
                     self.session.latency_record(

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -53,7 +55,7 @@ class StreamSession:
         self.samples = 0  # real input samples (a zero-padded tail counts its real part only)
         self.latency_ms_sum = 0.0
         self.last: processing.FrameOutcome | None = None
-        self._unobserved: list[float] = []  # chain seconds of frames not yet in Prometheus
+        self._unobserved: list[float] | None = None  # inside metrics_batched: chain seconds
         self._unobserved_samples = 0
         self._resolved: tuple[ChainSettings, str | None, float | None] | None = None
 
@@ -68,8 +70,7 @@ class StreamSession:
     def process(self, frame: np.ndarray, *, real_samples: int = dsp.FRAME_SIZE,
                 overrides: dict[str, Any] | None = None) -> processing.FrameOutcome:
         """One frame through the chain and the meter, with ``overrides`` (a config) for this
-        frame only. FrameError for non-finite samples, SettingsError for bad overrides.
-        Prometheus sees the frame at the next :meth:`metrics_flush`."""
+        frame only. FrameError for non-finite samples, SettingsError for bad overrides."""
         if overrides:
             resolved = processing.settings_resolve(
                 key=self.key, config=config_merge(self.config, overrides), frame=frame)
@@ -83,20 +84,29 @@ class StreamSession:
         result = dsp.process(frame, settings=chain_settings, state=self.state.chain)
         lufs = loudness.meter(result.samples, self.state.meter)
         seconds = time.perf_counter() - start
-        self._unobserved.append(seconds)
-        self._unobserved_samples += frame.size
+        if self._unobserved is None:
+            metrics.frame_observe(seconds=seconds, samples=frame.size)
+        else:
+            self._unobserved.append(seconds)
+            self._unobserved_samples += frame.size
         self.frames += 1
         self.samples += real_samples
         self.last = processing.FrameOutcome(result, lufs, chain_settings, genre, confidence,
                                             seconds)
         return self.last
 
-    def metrics_flush(self) -> None:
-        """Hand the frames processed since the last call to Prometheus, once per batch
-        rather than per frame (a batch is one body message or one socket message)."""
-        if self._unobserved:
-            metrics.frames_observe(seconds=self._unobserved, samples=self._unobserved_samples)
-            self._unobserved, self._unobserved_samples = [], 0
+    @contextmanager
+    def metrics_batched(self) -> Iterator[None]:
+        """Frames processed inside reach Prometheus together at the end (a batch is one body
+        message or one socket message): the frame and sample counters move once per batch;
+        the duration histogram still takes every frame."""
+        self._unobserved, self._unobserved_samples = [], 0
+        try:
+            yield
+        finally:
+            seconds, self._unobserved = self._unobserved, None
+            if seconds:
+                metrics.frames_observe(seconds=seconds, samples=self._unobserved_samples)
 
     def timestamp_ms(self, index: int) -> int:
         """Media time of frame ``index``: the stream's start plus 20 ms per frame before it."""

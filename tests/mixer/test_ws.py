@@ -114,6 +114,7 @@ def test_process_frames_continue_one_chain_and_take_per_frame_config(alice_key):
     async def scenario():
         socket = await connect(f"/ws?key={alice_key}")
         outs = []
+        before = frames_counted()
         for i, frame in enumerate(x[:2]):
             reply = await ask(socket, {"type": "process", "id": f"p{i}",
                                        "data": {"audioBuffer": frame.tolist()}})
@@ -122,6 +123,7 @@ def test_process_frames_continue_one_chain_and_take_per_frame_config(alice_key):
         assert set(reply["data"]["metrics"]) == {"peak", "rms", "lufs", "genre", "confidence",
                                                  "processingTime"}
         np.testing.assert_array_equal(np.array(outs, np.float32).ravel(), chain_over(x[:2]))
+        assert frames_counted() - before == 2
         one = await ask(socket, {"type": "process", "id": "c",
                                  "data": {"audioBuffer": x[0].tolist(), "config": config}})
         assert one["data"]["appliedSettings"]["compressor"]["ratio"] == 8
