@@ -417,11 +417,19 @@ def _flush(value: float) -> float:
     return 0.0 if abs(value) < _DENORMAL else value
 
 
-@_jit_contract
-def _stages(x: np.ndarray, w: np.ndarray, c: np.ndarray, s: np.ndarray, size: int) -> float:
+@_jit_contract(inline="always")
+def _stages(
+    x: np.ndarray,
+    w: np.ndarray,
+    c: np.ndarray,
+    s: np.ndarray,
+    size: int,
+    gate_on: bool,
+    comp_on: bool,
+    eq_on: bool,
+) -> float:
     """Input gain, gate, compressor and EQ from ``x`` into ``w``; the lowest compressor gain."""
     gain_in = c[K_GAIN]
-    gate_on, comp_on, eq_on = int(c[K_GATE_ON]), int(c[K_COMP_ON]), int(c[K_EQ_ON])
     gate_k = (c[K_GATE_THR], c[K_GATE_DECAY], c[K_GATE_HOLD], c[K_GATE_FLOOR],
               c[K_GATE_OPEN], c[K_GATE_CLOSE])  # fmt: skip
     comp_k = (c[K_COMP_LO], c[K_COMP_HI], c[K_COMP_DECAY], c[K_COMP_ATTACK], c[K_COMP_SLOPE],
@@ -462,6 +470,23 @@ def _stages(x: np.ndarray, w: np.ndarray, c: np.ndarray, s: np.ndarray, size: in
     s[S_COMP_TARGET], s[S_COMP_M], s[S_COMP_REGION] = c_g[0], c_g[1], c_g[2]
     s[S_Z], s[S_Z + 1], s[S_Z + 2], s[S_Z + 3], s[S_Z + 4], s[S_Z + 5] = z0, z1, z2, z3, z4, z5
     return comp_min
+
+
+@_jit_contract
+def _stages_all_on(x: np.ndarray, w: np.ndarray, c: np.ndarray, s: np.ndarray, size: int) -> float:
+    return _stages(x, w, c, s, size, True, True, True)
+
+
+@_jit_contract
+def _stages_some_on(x: np.ndarray, w: np.ndarray, c: np.ndarray, s: np.ndarray, size: int) -> float:
+    return _stages(x, w, c, s, size, c[K_GATE_ON] != 0.0, c[K_COMP_ON] != 0.0, c[K_EQ_ON] != 0.0)
+
+
+@_jit
+def _run_stages(x: np.ndarray, w: np.ndarray, c: np.ndarray, s: np.ndarray, size: int) -> float:
+    if c[K_GATE_ON] != 0.0 and c[K_COMP_ON] != 0.0 and c[K_EQ_ON] != 0.0:
+        return _stages_all_on(x, w, c, s, size)
+    return _stages_some_on(x, w, c, s, size)
 
 
 @_jit
@@ -586,7 +611,7 @@ def _kernel(
     size = (state.shape[0] - N_STATE) // 2  # look-ahead + 1
     s, line, deficits = state[:N_STATE], state[N_STATE : N_STATE + size], state[N_STATE + size :]
     w = np.empty(x.shape[0])
-    comp_min = _stages(x, w, c, s, size)
+    comp_min = _run_stages(x, w, c, s, size)
     if _limiter_idle(w, c, s):
         _delay(w, y, s, line)
         lim_min = 1.0
