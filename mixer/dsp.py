@@ -519,8 +519,9 @@ def _delay(w: np.ndarray, y: np.ndarray, s: np.ndarray, line: np.ndarray) -> Non
     for i in range(head):  # samples still in the line, oldest first
         y[i] = line[j]
         j = j + 1 if j + 1 < size else 0
+    late, early = y[head:], w[: n - head]  # views indexed from 0: the copy vectorises
     for i in range(n - head):
-        y[head + i] = w[i]
+        late[i] = np.float32(early[i])
     first = max(0, n - size)  # the last `size` samples wait in the line
     j = (pos + first) % size
     for i in range(first, n):
