@@ -137,7 +137,7 @@ def pedalboard_chain(s: ChainSettings) -> Callable[[np.ndarray], np.ndarray]:
 
 def numba_kernel(s: ChainSettings) -> Callable[[np.ndarray], None]:
     state, coef, out = dsp.new_state(), dsp.coefficients(s, FS), np.empty(N, np.float32)
-    return lambda frame: dsp._kernel(frame, out, coef, state.scalars, state.ring)
+    return lambda frame: dsp._kernel(frame, out, coef, state.values)
 
 
 def chain_and_meter(s: ChainSettings) -> Callable[[np.ndarray], float]:
@@ -177,8 +177,13 @@ def main(argv: list[str] | None = None) -> None:
         help="frames for the slow per-sample Python reference (0 skips it)",
     )
     parser.add_argument("--seconds", type=float, default=30.0, help="length of the test signal")
-    parser.add_argument("--rates", type=float, nargs="+", default=[100.0, 250.0, 500.0],
-                        help="HTTP request rates to try, requests per second")
+    parser.add_argument(
+        "--rates",
+        type=float,
+        nargs="+",
+        default=[100.0, 250.0, 500.0],
+        help="HTTP request rates to try, requests per second",
+    )
     parser.add_argument("--load-seconds", type=float, default=10.0, help="HTTP load duration")
     parser.add_argument("--connections", type=int, default=8, help="HTTP keep-alive connections")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
@@ -190,8 +195,12 @@ def main(argv: list[str] | None = None) -> None:
     if not args.no_http:
         from bench import mixer_http
 
-        mixer_http.run(rates=args.rates, seconds=args.load_seconds, connections=args.connections,
-                       workers=args.workers)
+        mixer_http.run(
+            rates=args.rates,
+            seconds=args.load_seconds,
+            connections=args.connections,
+            workers=args.workers,
+        )
 
 
 def dsp_table(args: argparse.Namespace) -> None:

@@ -21,8 +21,7 @@ from mixer import dsp, loudness, store
 from mixer.models import ApiKey
 
 STREAM_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-_RING = dsp.new_state().ring.shape
-_SIZES = (dsp.N_STATE, _RING[0] * _RING[1], loudness.STATE_SIZE)
+_SIZES = (dsp.new_state().values.size, loudness.STATE_SIZE)
 
 
 @dataclass
@@ -43,9 +42,9 @@ def _decode(blob: bytes) -> StreamState | None:
     flat = np.frombuffer(blob, dtype=np.float64)
     if flat.size != sum(_SIZES):  # written by a build with another layout: start afresh
         return None
-    scalars, ring, meter = np.split(flat.copy(), np.cumsum(_SIZES)[:-1])
+    values, meter = np.split(flat.copy(), [_SIZES[0]])
     chain = dsp.new_state()
-    chain.scalars, chain.ring = scalars, ring.reshape(_RING)
+    chain.values = values
     return StreamState(chain=chain, meter=meter)
 
 
@@ -54,9 +53,11 @@ def stream_load(*, key: ApiKey, stream_id: str) -> StreamState:
     return (_decode(blob) if blob else None) or fresh_state()
 
 
-def stream_save(*, key: ApiKey, stream_id: str, state: StreamState,
-                pipe: redis.client.Pipeline | None = None) -> None:
+def stream_save(
+    *, key: ApiKey, stream_id: str, state: StreamState, pipe: redis.client.Pipeline | None = None
+) -> None:
     """Write the state now, or queue the write on ``pipe`` (one round trip with the stats)."""
-    blob = b"".join(a.tobytes() for a in (state.chain.scalars, state.chain.ring, state.meter))
+    blob = state.chain.values.tobytes() + state.meter.tobytes()
     (pipe if pipe is not None else store.client()).set(
-        _redis_key(key, stream_id), blob, ex=settings.MIXER_STREAM_TTL_S)
+        _redis_key(key, stream_id), blob, ex=settings.MIXER_STREAM_TTL_S
+    )

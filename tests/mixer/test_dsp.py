@@ -159,6 +159,42 @@ def test_long_decays_match_reference(release: float) -> None:
     np.testing.assert_allclose(_run(x, s), reference_chain(x, s), rtol=0, atol=1e-5)
 
 
+@settings(max_examples=40, deadline=None)
+@given(x=signals(frames=2), s=chains, level=st.floats(0.0, 1.0))
+def test_idle_limiter_shortcut_equals_the_limiter_loop(
+    x: np.ndarray, s: ChainSettings, level: float
+) -> None:
+    """With nothing over the ceiling and no gain held, the chain only delays the frame: the
+    shortcut must give the limiter loop's samples and state, bit for bit."""
+    limiter = dsp.LimiterSettings(enabled=True, ceiling=s.limiter.ceiling)
+    c = dsp.coefficients(dataclasses.replace(s, limiter=limiter))
+    state = dsp.new_state()
+    dsp.process(x[:N], settings=s, state=state)  # some history in the delay line
+    state.values[[dsp.S_LIM_CUR, dsp.S_LIM_PREV]] = 1.0  # an idle limiter
+    state.values[[dsp.S_LIM_DEFICIT, dsp.S_LIM_SUM, dsp.S_LIM_COUNT]] = 0.0
+    state.ring[1] = 0.0
+    w = x[N:].astype(np.float64) * level * c[dsp.K_LIM_CEIL]  # at most the ceiling
+    assert dsp._limiter_idle(w, c, state.scalars)
+    fast, slow = dsp.new_state(), dsp.new_state()
+    fast.values[:], slow.values[:] = state.values, state.values
+    y_fast, y_slow = np.empty(N, np.float32), np.empty(N, np.float32)
+    dsp._delay(w, y_fast, fast.scalars, fast.ring[0])
+    dsp._limiter(w, y_slow, c, slow.scalars, slow.ring[0], slow.ring[1])
+    assert np.array_equal(y_fast, y_slow)
+    assert np.array_equal(fast.values, slow.values)
+
+
+def test_non_finite_frame_is_refused_before_the_state_changes() -> None:
+    state = dsp.new_state()
+    dsp.process(_tone(440, -6, 0.02), settings=ChainSettings(), state=state)
+    before = state.values.copy()
+    frame = _tone(440, -6, 0.02)
+    frame[500] = np.inf
+    with pytest.raises(FrameError, match="finite"):
+        dsp.process(frame, settings=ChainSettings(), state=state)
+    assert np.array_equal(state.values, before)
+
+
 def test_kernel_accepts_any_length() -> None:
     x = _tone(440, -6, 0.05)
     for n in (1, 2, 7, 72, 73, 1000):
