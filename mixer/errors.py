@@ -63,7 +63,8 @@ def error_body(code: str, message: str, details: dict[str, Any], request_id: str
                       "timestamp": int(time.time() * 1000), "requestId": request_id}}
 
 
-def _as_mixer_error(exc: Exception) -> MixerError:
+def as_mixer_error(exc: Exception) -> MixerError:
+    """The spec's error for any exception of a mixer request (unexpected ones are logged)."""
     if isinstance(exc, MixerError):
         return exc
     if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
@@ -99,7 +100,7 @@ def _as_mixer_error(exc: Exception) -> MixerError:
 
 
 def mixer_exception_handler(exc: Exception, context: dict) -> Response:
-    error = _as_mixer_error(exc)
+    error = as_mixer_error(exc)
     request = context["request"]
     body = error_body(error.code, error.message, error.details, request_id_of(request))
     response = Response(body, status=error.status_code)
