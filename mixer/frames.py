@@ -22,11 +22,6 @@ class FrameRequest:
     config: dict[str, Any]
     stream_id: str | None
 
-    @property
-    def wants_auto_genre(self) -> bool:
-        """Genre "auto" may read a model file and send a webhook (database work)."""
-        return self.config.get("genre") == processing.AUTO
-
 
 def frame_request_from(*, body: Any, stream_header: str | None) -> FrameRequest:
     """The checked request (``stream_header``: the ``X-Stream-Id`` header, which wins over the
