@@ -108,12 +108,12 @@ class FrameApp:
         body = await _read_body(receive)
         if body is None:
             return  # the client went away
+        started = time.perf_counter()  # as MixerApi's: the body has arrived
         try:
             document = orjson.loads(body)
         except orjson.JSONDecodeError:  # DRF's parser decides, with its own messages
             await self.fallback(scope, _replayed(body, receive), send)
             return
-        started = time.perf_counter()
         request_id = secrets.token_hex(16)  # 32 hex digits, as MixerApi's
         authorization = headers.get(b"authorization", b"")
         key = auth.api_key_cached_untouched(header=authorization)
