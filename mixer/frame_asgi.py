@@ -245,9 +245,9 @@ def _lean_path_takes(scope, headers: dict[bytes, bytes]) -> bool:
         and length.isdigit()
         and int(length) <= MAX_BODY_BYTES
         and _accepts_json(headers.get(b"accept"))
-        and _host_allowed(scope, headers)
+        and _settings_allow_lean_path()
+        and _host_allowed(headers.get(b"host"))
         and not (settings.SECURE_SSL_REDIRECT and not _is_secure(scope, headers))
-        and _middleware_is_passive(tuple(settings.MIDDLEWARE))
     )
 
 
@@ -257,12 +257,22 @@ def _accepts_json(accept: bytes | None) -> bool:
     )
 
 
-def _host_allowed(scope, headers: dict[bytes, bytes]) -> bool:
+@functools.cache
+def _settings_allow_lean_path() -> bool:
+    """Only the middleware this app stands in for, and none of CommonMiddleware's rarer
+    settings (forwarded hosts, refused user agents, "www." redirects)."""
+    return (
+        set(settings.MIDDLEWARE) <= PASSIVE_MIDDLEWARE
+        and not settings.USE_X_FORWARDED_HOST
+        and not settings.DISALLOWED_USER_AGENTS
+        and not settings.PREPEND_WWW
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _host_allowed(host: bytes | None) -> bool:
     """Django's ``request.get_host()`` check (CommonMiddleware makes it on every request):
     a host that fails it goes to Django, which answers 400."""
-    if settings.USE_X_FORWARDED_HOST or settings.DISALLOWED_USER_AGENTS or settings.PREPEND_WWW:
-        return False  # rarer settings: leave them to CommonMiddleware
-    host = headers.get(b"host")
     if host is None:
         return False
     allowed = settings.ALLOWED_HOSTS
@@ -280,11 +290,6 @@ def _is_secure(scope, headers: dict[bytes, bytes]) -> bool:
         if value is not None:
             return value.split(b",", 1)[0].strip().decode("latin-1") == secure_value
     return scope.get("scheme") == "https"
-
-
-@functools.cache
-def _middleware_is_passive(middleware: tuple[str, ...]) -> bool:
-    return set(middleware) <= PASSIVE_MIDDLEWARE
 
 
 @functools.cache
@@ -306,7 +311,8 @@ def _middleware_headers(secure: bool) -> tuple[tuple[bytes, bytes], ...]:
 
 
 def _forget_settings(**_kwargs: object) -> None:
-    _middleware_headers.cache_clear()
+    for remembered in (_middleware_headers, _settings_allow_lean_path, _host_allowed):
+        remembered.cache_clear()
 
 
 setting_changed.connect(_forget_settings, dispatch_uid="mixer-frame-asgi-settings")
