@@ -47,8 +47,14 @@ class AsgiClient:
     def get(self, path: str, **extra: str) -> AsgiResponse:
         return self.request("GET", path, b"", None, extra)
 
-    def post(self, path: str, data: Any = None, format: str | None = None,
-             content_type: str | None = None, **extra: str) -> AsgiResponse:
+    def post(
+        self,
+        path: str,
+        data: Any = None,
+        format: str | None = None,
+        content_type: str | None = None,
+        **extra: str,
+    ) -> AsgiResponse:
         if content_type is not None:
             body = data.encode() if isinstance(data, str) else (data or b"")
         elif format == "json":
@@ -57,20 +63,32 @@ class AsgiClient:
             body, content_type = encode_multipart(BOUNDARY, data or {}), MULTIPART_CONTENT
         return self.request("POST", path, body, content_type, extra)
 
-    def request(self, method: str, path: str, body: bytes, content_type: str | None,
-                extra: dict[str, str]) -> AsgiResponse:
+    def request(
+        self, method: str, path: str, body: bytes, content_type: str | None, extra: dict[str, str]
+    ) -> AsgiResponse:
         meta = {**self._credentials, **extra}
         headers = [(b"host", b"testserver"), (b"content-length", str(len(body)).encode())]
         if content_type is not None:
             headers.append((b"content-type", content_type.encode()))
-        headers += [(name.removeprefix("HTTP_").replace("_", "-").lower().encode(),
-                     value.encode()) for name, value in meta.items()]
+        headers += [
+            (name.removeprefix("HTTP_").replace("_", "-").lower().encode(), value.encode())
+            for name, value in meta.items()
+        ]
         url = urlsplit(path)
-        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
-                 "method": method, "scheme": "http", "path": url.path,
-                 "raw_path": url.path.encode(), "query_string": url.query.encode(),
-                 "root_path": "", "client": ("127.0.0.1", 50000),
-                 "server": ("testserver", 80), "headers": headers}
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": method,
+            "scheme": "http",
+            "path": url.path,
+            "raw_path": url.path.encode(),
+            "query_string": url.query.encode(),
+            "root_path": "",
+            "client": ("127.0.0.1", 50000),
+            "server": ("testserver", 80),
+            "headers": headers,
+        }
         # As Django's test clients: the request signals must not close the connection that
         # holds the test's transaction (the app's database work runs on this thread).
         signals.request_started.disconnect(close_old_connections)
