@@ -3,7 +3,7 @@ Spotify's pedalboard), then ``POST /v1/process-audio`` latency and throughput ov
 
     python bench/mixer.py [--frames 20000] [--reference-frames 100]
                           [--rates 100 250 500] [--load-seconds 10] [--connections 8]
-                          [--workers 1] [--no-http] [--no-dsp]
+                          [--workers 1] [--no-http] [--no-dsp] [--wrk]
 
 Every implementation carries its state from frame to frame over the same signal (pink-ish
 noise with sine bursts and pauses) with every stage enabled, and is timed call by call after a
@@ -189,18 +189,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--no-http", action="store_true", help="skip the HTTP load test")
     parser.add_argument("--no-dsp", action="store_true", help="skip the per-frame table")
+    parser.add_argument("--wrk", action="store_true",
+                        help="also a closed-loop run with wrk (Debian package) at full speed")
     args = parser.parse_args(argv)
     if not args.no_dsp:
         dsp_table(args)
     if not args.no_http:
         from bench import mixer_http
 
-        mixer_http.run(
-            rates=args.rates,
-            seconds=args.load_seconds,
-            connections=args.connections,
-            workers=args.workers,
-        )
+        mixer_http.run(rates=args.rates, seconds=args.load_seconds, connections=args.connections,
+                       workers=args.workers, wrk=args.wrk)
 
 
 def dsp_table(args: argparse.Namespace) -> None:

@@ -86,7 +86,8 @@ def _start_server(port: int, workers: int) -> subprocess.Popen:
                             stderr=subprocess.DEVNULL)
 
 
-def run(*, rates: list[float], seconds: float, connections: int, workers: int = 1) -> None:
+def run(*, rates: list[float], seconds: float, connections: int, workers: int = 1,
+        wrk: bool = False) -> None:
     raw_key, key_pk = _bench_key()
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
@@ -97,8 +98,9 @@ def run(*, rates: list[float], seconds: float, connections: int, workers: int = 
               f"{connections} keep-alive connections, open loop for {seconds:g} s per rate "
               f"(load from a separate process)\n")
         print("| target req/s | achieved req/s | p50 ms | p99 ms | p50 ms (from send) | "
-              "p99 ms (from send) | errors | server CPU ms/req | Redis CPU ms/req |")
-        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+              "p99 ms (from send) | errors | server CPU ms/req | Redis CPU ms/req | "
+              "client CPU ms/req |")
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         _load_run(url, raw_key, rate=50.0, seconds=2.0, connections=connections)  # warm workers
         meters = _CpuMeter(server.pid), _CpuMeter(_redis_server_pid())
         for rate in rates:
@@ -108,12 +110,59 @@ def run(*, rates: list[float], seconds: float, connections: int, workers: int = 
                                           strict=True):
                 result[name] = (meter.seconds() - start) * 1000 / max(result["count"], 1)
             _print_row(result, rate=rate)
+        if wrk:
+            _wrk_run(url, raw_key, seconds=seconds, connections=connections, meters=meters)
     finally:
         server.terminate()
         server.wait(timeout=30)
         from mixer.models import ApiKey
 
         ApiKey.objects.filter(pk=key_pk).delete()
+
+
+WRK_SCRIPT = """
+wrk.method = "POST"
+wrk.body = [[%s]]
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer %s"
+local n = 0
+request = function()  -- stream ids in turn, as the open-loop client's connections have
+  n = n + 1
+  wrk.headers["X-Stream-Id"] = "wrk-" .. (n %% %d)
+  return wrk.format()
+end
+"""
+
+
+def _wrk_run(url: str, key: str, *, seconds: float, connections: int, meters) -> None:
+    """Closed loop with wrk (Debian package ``wrk``), one thread, ``connections`` connections:
+    as fast as the server answers, so it gives the saturation rate, not latency at a rate."""
+    import resource
+    import shutil
+    import tempfile
+
+    if shutil.which("wrk") is None:
+        print("\nwrk is not installed (apt-get install wrk): closed-loop run skipped")
+        return
+    frame = _request_bytes("x", key, "s").split(b"\r\n\r\n", 1)[1].decode()
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        script.write(WRK_SCRIPT % (frame, key, connections))
+        script.flush()
+        before = [meter.seconds() for meter in meters]
+        client_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency",
+                              "-s", script.name, f"{url}/v1/process-audio"],
+                             capture_output=True, text=True, check=True).stdout
+        client_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done = float(out.split("Requests/sec:")[1].split()[0]) * seconds
+    server, redis_cpu = ((m.seconds() - b) * 1000 / done for m, b in zip(meters, before,
+                                                                        strict=True))
+    client = ((client_after.ru_utime + client_after.ru_stime)
+              - (client_before.ru_utime + client_before.ru_stime)) * 1000 / done
+    print(f"\nwrk, closed loop, {connections} connections, {seconds:g} s (server CPU "
+          f"{server:.2f}, Redis {redis_cpu:.2f}, wrk {client:.2f} ms/request):")
+    print("\n".join("    " + line.strip() for line in out.splitlines()
+                    if line.strip().startswith(("50%", "90%", "99%", "Requests/sec", "Non-2xx"))))
 
 
 def _load_run(url: str, key: str, *, rate: float, seconds: float, connections: int) -> dict:
@@ -126,7 +175,7 @@ def _load_run(url: str, key: str, *, rate: float, seconds: float, connections: i
 def _print_row(r: dict, *, rate: float) -> None:
     print(f"| {rate:g} | {r['achieved']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | "
           f"{r['p50_send']:.2f} | {r['p99_send']:.2f} | {r['errors']} | "
-          f"{r['cpu_server']:.2f} | {r['cpu_redis']:.2f} |", flush=True)
+          f"{r['cpu_server']:.2f} | {r['cpu_redis']:.2f} | {r['cpu_client']:.2f} |", flush=True)
 
 
 class _CpuMeter:
@@ -212,17 +261,21 @@ async def _load(url: str, key: str, rate: float, seconds: float, connections: in
     for _ in range(connections):
         due.put_nowait(None)
     results: list = []
+    cpu_start = time.process_time()
     await asyncio.gather(*(_connection(url, key, i, due, results) for i in range(connections)))
     elapsed = time.perf_counter() - start
+    cpu_client = (time.process_time() - cpu_start) * 1000 / max(len(results), 1)
     late = np.array([r[0] for r in results]) * 1000
     sent = np.array([r[1] for r in results]) * 1000
     return {"seconds": seconds, "achieved": len(results) / elapsed, "count": len(results),
             "p50": float(np.percentile(late, 50)), "p99": float(np.percentile(late, 99)),
             "p50_send": float(np.percentile(sent, 50)), "p99_send": float(np.percentile(sent, 99)),
-            "errors": sum(1 for r in results if r[2] != 200)}
+            "errors": sum(1 for r in results if r[2] != 200), "cpu_client": cpu_client}
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["--child"]:
     url_, key_, rate_, seconds_, connections_ = sys.argv[2:7]
-    print(json.dumps(asyncio.run(_load(url_, key_, float(rate_), float(seconds_),
-                                       int(connections_)))))
+    import uvloop  # uvicorn's event loop: it costs the load process less CPU per request
+
+    print(json.dumps(uvloop.run(_load(url_, key_, float(rate_), float(seconds_),
+                                      int(connections_)))))

@@ -1,13 +1,14 @@
 """Where a ``POST /v1/process-audio`` spends its time, in-process (no network, no server).
 
-    python bench/mixer_profile.py [--requests 2000] [--top 25] [--stream]
+    python bench/mixer_profile.py [--requests 2000] [--top 25] [--stream] [--lean]
 
 Drives the real Django request path (every middleware, DRF, the view) with Django's test
 client against the embedded SQLite and Redis, with an enterprise key made for the run, and
 prints: µs per request, SQL queries and Redis commands per request, the cost of the JSON
 parse and render of a 960-sample frame on their own, then cProfile's top functions by
 cumulative time. The ASGI server's own share (uvicorn, the thread hop into the sync view) is
-not in here: bench/mixer_http.py measures the whole thing.
+not in here: bench/mixer_http.py measures the whole thing. ``--lean`` drives the lean ASGI
+path production uses for frames (mixer/frame_asgi.py) instead, on a private event loop.
 """
 
 from __future__ import annotations
@@ -95,6 +96,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--stream", action="store_true", help="send X-Stream-Id (Redis state)")
     parser.add_argument("--sort", default="cumulative", help="pstats order: cumulative, tottime")
+    parser.add_argument("--lean", action="store_true",
+                        help="drive the lean ASGI path (mixer/frame_asgi.py), as production "
+                             "serves frames, instead of Django's stack")
     args = parser.parse_args(argv)
     raw_key = _setup()
     from django.db import connection
@@ -104,14 +108,17 @@ def main(argv: list[str] | None = None) -> None:
     from mixer.models import ApiKey
     from mixer.services import key_hash
 
-    client = Client(HTTP_AUTHORIZATION=f"Bearer {raw_key}", HTTP_HOST="localhost")
-    headers = {"HTTP_X_STREAM_ID": "profile"} if args.stream else {}
     body = _body()
+    if args.lean:
+        post = _lean_poster(raw_key, body, stream=args.stream)
+    else:
+        client = Client(HTTP_AUTHORIZATION=f"Bearer {raw_key}", HTTP_HOST="localhost")
+        headers = {"HTTP_X_STREAM_ID": "profile"} if args.stream else {}
 
-    def post() -> None:
-        response = client.post("/v1/process-audio", body, content_type="application/json",
-                               **headers)
-        assert response.status_code == 200, response.content[:300]
+        def post() -> None:
+            response = client.post("/v1/process-audio", body, content_type="application/json",
+                                   **headers)
+            assert response.status_code == 200, response.content[:300]
 
     try:
         for _ in range(50):  # warm-up: imports, caches, connections
@@ -121,12 +128,15 @@ def main(argv: list[str] | None = None) -> None:
             for _ in range(10):
                 post()
         redis_counter.close()
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         for _ in range(args.requests):
             post()
         per_request = (time.perf_counter() - start) / args.requests * 1e6
+        cpu_per_request = (time.process_time() - cpu_start) / args.requests * 1e6
         parse_us, render_us = _json_costs(body)
-        print(f"{args.requests} requests: {per_request:.0f} µs each, in-process "
+        print(f"{args.requests} requests: {per_request:.0f} µs each ({cpu_per_request:.0f} µs "
+              f"CPU with the Redis client's), in-process, "
+              f"{'lean ASGI path' if args.lean else 'Django test client'} "
               f"({'with' if args.stream else 'without'} a stream id)")
         print(f"per request: {len(queries) / 10:g} SQL queries, "
               f"{redis_counter.round_trips / 10:g} Redis round trips")
@@ -139,6 +149,44 @@ def main(argv: list[str] | None = None) -> None:
         pstats.Stats(profile).sort_stats(args.sort).print_stats(args.top)
     finally:
         ApiKey.objects.filter(key_hash=key_hash(raw_key)).delete()
+
+
+def _lean_poster(raw_key: str, body: bytes, *, stream: bool):
+    """A function that sends one frame request to the lean ASGI app on a private event loop
+    (no server, no socket: the HTTP parsing and writing of uvicorn are not included)."""
+    import asyncio
+
+    from mixer.asgi_handler import SyncStackAsgiHandler
+    from mixer.frame_asgi import FrameApp
+
+    app = FrameApp(fallback=SyncStackAsgiHandler())
+    headers = [(b"host", b"localhost"), (b"content-type", b"application/json"),
+               (b"content-length", str(len(body)).encode()),
+               (b"authorization", f"Bearer {raw_key}".encode())]
+    if stream:
+        headers.append((b"x-stream-id", b"profile"))
+    scope = {"type": "http", "method": "POST", "path": "/v1/process-audio", "scheme": "http",
+             "query_string": b"", "headers": headers, "server": ("localhost", 80)}
+    loop = asyncio.new_event_loop()
+    message = {"type": "http.request", "body": body, "more_body": False}
+
+    async def receive() -> dict:
+        return message
+
+    async def one() -> int:
+        sent: list[dict] = []
+
+        async def send(event: dict) -> None:
+            sent.append(event)
+
+        await app(scope, receive, send)
+        return sent[0]["status"]
+
+    def post() -> None:
+        status = loop.run_until_complete(one())
+        assert status == 200, status
+
+    return post
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ For a WebSocket, reuse ``mixer.auth.ApiKeyAuthentication`` logic via
 
 from __future__ import annotations
 
-import functools
 import logging
 import secrets
 import time
@@ -31,9 +30,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from mixer import errors, health, inputs, metrics, processing, selectors, services, stats, store
+from mixer import errors, frames, health, inputs, metrics, processing, selectors, services, stats
 from mixer.auth import ApiKeyAuthentication
-from mixer.dsp import ChainSettings, SettingsError
+from mixer.dsp import SettingsError
 from mixer.jsonio import OrjsonParser, OrjsonRenderer
 from mixer.mobile import MobileTokenAuthentication
 from mixer.models import ApiKey
@@ -93,15 +92,11 @@ class MixerApi(APIView):
                 logger.warning("could not record mixer stats", exc_info=True)
         return response
 
-    def record_stats(self, raw, key: ApiKey, status_code: int,
-                     pipe: redis.client.Pipeline | None = None) -> None:
-        """Count this request for ``/stats`` (queued on ``pipe`` when given). A view that
-        calls it itself (to share a round trip) sets ``raw.mixer_recorded``."""
-        frame = getattr(raw, "mixer_frame", None)  # (samples, genre) of a processed frame
-        latency_ms = (time.perf_counter() - raw.mixer_started) * 1000 if frame else None
-        genre = frame[1] if frame else getattr(raw, "mixer_genre", None)  # or a classification
-        stats.request_record(key=key, failed=status_code >= 400, latency_ms=latency_ms,
-                             samples=frame[0] if frame else 0, genre=genre, pipe=pipe)
+    def record_stats(self, raw, key: ApiKey, status_code: int) -> None:
+        """Count this request for ``/stats``. A view that counts it itself (``/process-audio``,
+        with its frame's latency and samples) sets ``raw.mixer_recorded``."""
+        stats.request_record(key=key, failed=status_code >= 400,
+                             genre=getattr(raw, "mixer_genre", None))  # a classification
 
 
 # Every mixer error answers the spec's {"error": {code, message, details, timestamp,
@@ -118,39 +113,15 @@ class ProcessAudioApi(MixerApi):
 
     @JSON_IN_OUT
     def post(self, request: Request) -> Response:
-        body = inputs.body_object(request.data)
-        frame = inputs.frame_from(body.get("audioBuffer"))
-        inputs.sample_rate_check(body.get("sampleRate"))
-        stream_id = inputs.stream_id_from(request, body)
-        config = inputs.config_from(body.get("config"))
-        # The stream's new state and this request's stats go to Redis in one round trip.
-        pipe = store.client().pipeline(transaction=False)
-        try:
-            out = processing.frame_process(key=request.auth, frame=frame, config=config,
-                                           stream_id=stream_id, redis_pipe=pipe)
-        except SettingsError as exc:
-            raise inputs.config_error({f"config.{k}": v for k, v in exc.errors.items()}) from None
+        # Production serves most frames through mixer.frame_asgi with the same functions
+        # (mixer.frames); this view answers under WSGI and what that path hands to Django.
+        frame_request = frames.frame_request_from(
+            body=request.data, stream_header=request.headers.get("X-Stream-Id"))
         raw = request._request
-        raw.mixer_frame = (frame.size, out.genre)
-        self.record_stats(raw, request.auth, 200, pipe=pipe)
-        pipe.execute()  # a Redis failure answers 503 (the state was not saved)
-        raw.mixer_recorded = True
-        return Response({
-            "processedBuffer": out.result.samples,  # float32 array: OrjsonRenderer writes it
-            "metrics": {"peak": out.result.peak_db, "rms": out.result.rms_db,
-                        "lufs": out.lufs, "genre": out.genre, "confidence": out.confidence,
-                        "processingTime": round(out.seconds * 1000, 4)},
-            "appliedSettings": applied_settings(out.settings),
-        })
-
-
-@functools.lru_cache(maxsize=256)
-def applied_settings(settings: ChainSettings) -> dict[str, Any]:
-    """The response's ``appliedSettings`` (settings are immutable and hashable, and a stream
-    keeps its settings: building the dict anew cost more than the chain). Read-only."""
-    applied = settings.to_dict()
-    return {name: applied[name]
-            for name in ("noiseGate", "compressor", "eq", "limiter", "gain", "bypass")}
+        answer = frames.frame_answer(key=request.auth, request=frame_request,
+                                     started=raw.mixer_started)
+        raw.mixer_recorded = True  # frame_answer counted it, in the state's round trip
+        return Response(answer)
 
 
 def config_document(key: ApiKey) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""``POST /process-audio`` under ASGI with three thread hops instead of about seven.
+"""``POST /process-audio`` under ASGI: the lean path (``mixer/frame_asgi.py``) first, and for
+what it hands on, Django's stack with three thread hops instead of about seven.
 
 Django's own ASGI handler runs a sync middleware stack like ours by hopping to a thread for
 the stack, back to the event loop for the (async) inner handler, to a thread again for
@@ -40,9 +41,12 @@ class SyncStackAsgiHandler(ASGIHandler):
 
 
 def route_frames(default_app):
-    """An ASGI app: frame requests to :class:`SyncStackAsgiHandler`, the rest to
+    """An ASGI app: frame requests to the lean :class:`mixer.frame_asgi.FrameApp` (which hands
+    what it does not answer itself to :class:`SyncStackAsgiHandler`), the rest to
     ``default_app`` (Django's handler)."""
-    frames_app = SyncStackAsgiHandler()
+    from mixer.frame_asgi import FrameApp  # imports DRF views: only once Django is set up
+
+    frames_app = FrameApp(fallback=SyncStackAsgiHandler())
 
     async def app(scope, receive, send) -> None:
         if scope["type"] == "http" and FRAME_PATHS.match(scope["path"]):

@@ -22,6 +22,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 
 from audioservices.weights import WeightsMissing
+from mixer.auth import CredentialRefused
 
 logger = logging.getLogger(__name__)
 
@@ -63,16 +64,23 @@ def error_body(code: str, message: str, details: dict[str, Any], request_id: str
                       "timestamp": int(time.time() * 1000), "requestId": request_id}}
 
 
-def _as_mixer_error(exc: Exception) -> MixerError:
+def rate_limit_error(retry_after_s: int | None) -> MixerError:
+    return MixerError(RATE_LIMIT_EXCEEDED, "Too many requests for this API key's tier.",
+                      details={"retryAfter": retry_after_s}, status_code=403)
+
+
+def as_mixer_error(exc: Exception) -> MixerError:
+    """The spec's error for any exception of a mixer request (unexpected ones are logged)."""
     if isinstance(exc, MixerError):
         return exc
     if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
         message = str(exc.detail) if isinstance(exc, exceptions.AuthenticationFailed) else (
             "Missing API key: send 'Authorization: Bearer <API key>'.")
         return MixerError(UNAUTHORIZED, message, status_code=401)
+    if isinstance(exc, CredentialRefused):
+        return MixerError(UNAUTHORIZED, exc.message, status_code=401)
     if isinstance(exc, exceptions.Throttled):
-        return MixerError(RATE_LIMIT_EXCEEDED, "Too many requests for this API key's tier.",
-                          details={"retryAfter": exc.wait}, status_code=403)
+        return rate_limit_error(exc.wait)
     if isinstance(exc, exceptions.ParseError):
         return MixerError(INVALID_JSON, f"Malformed JSON body: {exc.detail}")
     if isinstance(exc, exceptions.MethodNotAllowed):
@@ -99,7 +107,7 @@ def _as_mixer_error(exc: Exception) -> MixerError:
 
 
 def mixer_exception_handler(exc: Exception, context: dict) -> Response:
-    error = _as_mixer_error(exc)
+    error = as_mixer_error(exc)
     request = context["request"]
     body = error_body(error.code, error.message, error.details, request_id_of(request))
     response = Response(body, status=error.status_code)

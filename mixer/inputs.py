@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from rest_framework.request import Request
 
 from mixer import dsp, errors, streams
 from mixer.errors import MixerError
@@ -44,8 +43,9 @@ def sample_rate_check(value: Any) -> None:
                          details={"expected": dsp.SAMPLE_RATE, "received": value})
 
 
-def stream_id_from(request: Request, body: dict[str, Any]) -> str | None:
-    value = request.headers.get("X-Stream-Id") or body.get("streamId")
+def stream_id_from(header: str | None, body: dict[str, Any]) -> str | None:
+    """The ``X-Stream-Id`` header's value, else the body's ``streamId``; validated."""
+    value = header or body.get("streamId")
     if value is None:
         return None
     if not isinstance(value, str) or not streams.STREAM_ID.match(value):

@@ -33,8 +33,13 @@ class OrjsonParser(JSONParser):
             return super().parse(io.BytesIO(body), media_type, parser_context)
 
 
+def dumps(data: Any) -> bytes:
+    """``data`` as compact JSON (numpy arrays written directly)."""
+    return orjson.dumps(data, default=_fallback_encoder.default, option=_OPTIONS)
+
+
 class OrjsonRenderer(JSONRenderer):
     def render(self, data: Any, accepted_media_type=None, renderer_context=None) -> bytes:
         if data is None:
             return b""
-        return orjson.dumps(data, default=_fallback_encoder.default, option=_OPTIONS)
+        return dumps(data)

@@ -48,6 +48,13 @@ def api_key_get_active_cached(*, raw_key: str) -> ApiKey | None:
     return key
 
 
+def api_key_peek(*, raw_key: str) -> ApiKey | None:
+    """The remembered key for a secret, without asking the database (None when not
+    remembered or expired)."""
+    entry = _entries.get(key_hash(raw_key))
+    return entry[1] if entry is not None and entry[0] > _clock() else None
+
+
 def clear(**_signal_kwargs: object) -> None:
     """Forget every key (any change to a key, its config or a user may concern a cached one)."""
     with _lock:

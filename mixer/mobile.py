@@ -22,7 +22,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
 from mixer import selectors, services
-from mixer.auth import INVALID_KEY
+from mixer.auth import INVALID_KEY, CredentialRefused, api_key_authenticate, bearer_credential
 from mixer.models import ApiKey
 
 TOKEN_PREFIX = "mst_"  # noqa: S105 (a marker, not a secret)
@@ -30,12 +30,6 @@ SALT = "mixer.mobile-session"
 TOKEN_EXPIRED = "The mobile session token has expired: start a new session."  # noqa: S105
 TOKEN_INVALID = "Invalid mobile session token."  # noqa: S105
 MISSING_CREDENTIAL = "Missing API key: send 'Authorization: Bearer <API key>'."
-
-
-class CredentialRefused(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -84,6 +78,19 @@ def key_from_bearer(raw: str | None) -> ApiKey:
         key = selectors.api_key_get_active(raw_key=raw)
         if key is None:
             raise CredentialRefused(INVALID_KEY)
+    services.api_key_touch(key=key)
+    return key
+
+
+def key_from_authorization(header: bytes) -> ApiKey:
+    """The key for a whole ``Authorization`` value (an API key, remembered per process, or a
+    mobile token), deciding and wording refusals as MixerApi's two DRF classes do."""
+    raw = bearer_credential(header)
+    if raw is None:
+        raise CredentialRefused(MISSING_CREDENTIAL)
+    if not is_mobile_token(raw):
+        return api_key_authenticate(raw_key=raw)
+    key = token_key(raw)
     services.api_key_touch(key=key)
     return key
 

@@ -49,13 +49,16 @@ def settings_resolve(*, key: ApiKey, config: dict[str, Any], frame: np.ndarray,
 
 def frame_process(*, key: ApiKey, frame: np.ndarray, config: dict[str, Any],
                   stream_id: str | None,
-                  redis_pipe: redis.client.Pipeline | None = None) -> FrameOutcome:
+                  redis_pipe: redis.client.Pipeline | None = None,
+                  state: streams.StreamState | None = None) -> FrameOutcome:
     """Process one frame; with ``redis_pipe`` the stream's new state is queued there (the
-    caller executes it before answering) instead of written at once."""
+    caller executes it before answering) instead of written at once. ``state``: the stream's
+    state when the caller already read it (else it is read here)."""
     chain_settings, genre, confidence = settings_resolve(key=key, config=config, frame=frame,
                                                          stream_id=stream_id)
-    state = (streams.stream_load(key=key, stream_id=stream_id) if stream_id
-             else streams.fresh_state())
+    if state is None:
+        state = (streams.stream_load(key=key, stream_id=stream_id) if stream_id
+                 else streams.fresh_state())
     start = time.perf_counter()
     result = dsp.process(frame, settings=chain_settings, state=state.chain)
     lufs = loudness.meter(result.samples, state.meter)

@@ -1,6 +1,8 @@
 """Per-key request limits by tier, counted in Redis in fixed one-minute windows.
 
-One ``INCR`` + ``EXPIRE`` round trip per request, shared by every server process. The limits
+One ``INCR`` + ``EXPIRE`` round trip per request, shared by every server process (or none of
+its own: :func:`rate_window_queue` puts the two commands on a caller's pipeline, as the lean
+``/process-audio`` path does with the stream's state). The limits
 come from ``settings.MIXER_RATE_LIMITS`` (tier → requests per minute, ``None`` = unlimited)
 and are read per request, so tests can lower them. :class:`ApiKeyRateThrottle` is a DRF
 throttle: the mixer views use it (answering 403 ``RATE_LIMIT_EXCEEDED``), and it sits in
@@ -14,6 +16,7 @@ import math
 import time
 from dataclasses import dataclass
 
+import redis
 from django.conf import settings
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
@@ -34,6 +37,10 @@ class RateLimitStatus:
     def exceeded(self) -> bool:
         return self.remaining is not None and self.remaining < 0
 
+    def retry_after_s(self) -> int:
+        """Whole seconds until the window ends (at least 1): ``Retry-After``."""
+        return math.ceil(max(self.reset - time.time(), 1.0))
+
     def headers(self) -> dict[str, str]:
         if self.limit is None:  # documented: "unlimited" rather than a made-up number
             return {"X-RateLimit-Limit": "unlimited", "X-RateLimit-Remaining": "unlimited",
@@ -47,20 +54,47 @@ def tier_limit(tier: str) -> int | None:
     return settings.MIXER_RATE_LIMITS[tier]
 
 
+@dataclass(frozen=True)
+class RateWindow:
+    """The current window of a key: its Redis counter (None when unlimited) and its end."""
+
+    name: str | None
+    limit: int | None
+    reset: int
+
+
+def rate_window(*, key: ApiKey) -> RateWindow:
+    window = math.floor(time.time() / WINDOW_S)
+    limit = tier_limit(key.tier)
+    name = f"mixer:rl:{key.key_hash[:20]}:{window}" if limit is not None else None
+    return RateWindow(name, limit, (window + 1) * WINDOW_S)
+
+
+def rate_window_queue(window: RateWindow, pipe: redis.client.Pipeline) -> int:
+    """Queue the count of one request on ``pipe``; returns how many replies it adds (the
+    first of them is the new count)."""
+    if window.name is None:
+        return 0
+    pipe.incr(window.name)
+    pipe.expire(window.name, WINDOW_S + 5)
+    return 2
+
+
+def rate_window_status(window: RateWindow, count: int | None) -> RateLimitStatus:
+    """Where the key stands after its request was counted (``count``: the INCR reply)."""
+    if window.limit is None:
+        return RateLimitStatus(None, None, window.reset)
+    return RateLimitStatus(window.limit, window.limit - int(count or 0), window.reset)
+
+
 def rate_limit_hit(*, key: ApiKey) -> RateLimitStatus:
     """Count one request for ``key`` in the current window and say where it stands."""
-    now = time.time()
-    window = math.floor(now / WINDOW_S)
-    reset = (window + 1) * WINDOW_S
-    limit = tier_limit(key.tier)
-    if limit is None:
-        return RateLimitStatus(None, None, reset)
-    name = f"mixer:rl:{key.key_hash[:20]}:{window}"
+    window = rate_window(key=key)
     pipe = store.client().pipeline(transaction=False)
-    pipe.incr(name)
-    pipe.expire(name, WINDOW_S + 5)
+    if not rate_window_queue(window, pipe):
+        return rate_window_status(window, None)
     count, _ = pipe.execute()
-    return RateLimitStatus(limit, limit - int(count), reset)
+    return rate_window_status(window, count)
 
 
 class ApiKeyRateThrottle(BaseThrottle):
@@ -71,11 +105,11 @@ class ApiKeyRateThrottle(BaseThrottle):
             return True
         status = rate_limit_hit(key=request.auth)
         request._request.mixer_rate_limit = status  # read by RateLimitHeadersMiddleware
-        self._wait = max(status.reset - time.time(), 1.0)
+        self._wait = status.retry_after_s()
         return not status.exceeded
 
     def wait(self) -> float:
-        return math.ceil(self._wait)
+        return self._wait
 
 
 class RateLimitHeadersMiddleware:

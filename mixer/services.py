@@ -48,10 +48,15 @@ def api_key_revoke(*, key: ApiKey) -> None:
     keycache.clear()
 
 
+def api_key_touch_due(*, key: ApiKey) -> bool:
+    """Whether :func:`api_key_touch` would write now."""
+    return key.last_used_at is None or timezone.now() - key.last_used_at >= LAST_USED_RESOLUTION
+
+
 def api_key_touch(*, key: ApiKey) -> None:
     """Record use, at most once a minute per key, so busy keys cost no write per request."""
-    now = timezone.now()
-    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
+    if api_key_touch_due(key=key):
+        now = timezone.now()
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
         key.last_used_at = now
 

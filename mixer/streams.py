@@ -49,7 +49,17 @@ def _decode(blob: bytes) -> StreamState | None:
 
 
 def stream_load(*, key: ApiKey, stream_id: str) -> StreamState:
-    blob = store.client().get(_redis_key(key, stream_id))
+    return stream_state_from(store.client().get(_redis_key(key, stream_id)))
+
+
+def stream_load_queue(*, key: ApiKey, stream_id: str, pipe: redis.client.Pipeline) -> None:
+    """Queue the read of the stream's state on ``pipe``; pass its reply to
+    :func:`stream_state_from` (one round trip with the rate-limit count)."""
+    pipe.get(_redis_key(key, stream_id))
+
+
+def stream_state_from(blob: bytes | None) -> StreamState:
+    """The state stored in ``blob``, or a fresh one (no blob, or another build's layout)."""
     return (_decode(blob) if blob else None) or fresh_state()
 
 

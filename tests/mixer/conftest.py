@@ -15,6 +15,7 @@ from audioservices.jobs.management.commands.runservice import web_server_command
 from mixer import services, store
 from mixer.dsp import FRAME_SIZE
 from tests.conftest import ROOT, _database_url
+from tests.mixer.asgi_client import AsgiClient
 from tests.test_embedded_defaults import free_port, wait_until_up
 
 
@@ -58,9 +59,17 @@ def make_key(db):
 
 
 @pytest.fixture
-def key_client():
-    def make(raw_key: str, **kwargs) -> APIClient:
-        client = APIClient(**kwargs)
+def client_kind() -> str:
+    """What ``key_client``/``api`` drive: "django" (DRF's APIClient through Django's test
+    handler) or "asgi" (the production ASGI application, tests/mixer/asgi_client.py). Endpoint
+    test modules parametrise it to prove both."""
+    return "django"
+
+
+@pytest.fixture
+def key_client(client_kind):
+    def make(raw_key: str, **kwargs) -> APIClient | AsgiClient:
+        client = APIClient(**kwargs) if client_kind == "django" else AsgiClient(**kwargs)
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw_key}")
         return client
 

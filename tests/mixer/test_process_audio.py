@@ -4,9 +4,13 @@ import json
 
 import numpy as np
 import pytest
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+from prometheus_client import REGISTRY
 
-from mixer import dsp, loudness
+from mixer import auth, dsp, loudness, mobile, services, stats
+from mixer.models import ApiKey
 from mixer.presets import preset_for
 from tests import signals
 from tests.mixer.conftest import frames
@@ -17,7 +21,15 @@ from webhooks.models import WebhookDelivery
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(params=["django", "asgi"])
+def client_kind(request) -> str:
+    """Every test here runs through Django's test handler and through the production ASGI
+    application (whose /process-audio is mixer/frame_asgi.py's lean path)."""
+    return request.param
+
+
 def post(client, frame, path="/process-audio", **extra):
+    """POST a frame as DRF's test client or tests/mixer/asgi_client.py sends it."""
     body = {"audioBuffer": [float(v) for v in frame], **extra.pop("body", {})}
     return client.post(path, body, format="json", **extra)
 
@@ -197,3 +209,88 @@ def test_huge_body_is_refused_unparsed(api):
     body = json.dumps({"audioBuffer": [0.5] * 100_000})
     response = api.post("/process-audio", body, content_type="application/json")
     assert_spec_error(response, 413, "PAYLOAD_TOO_LARGE")
+
+
+# --- key, limit, counters: the same on the lean ASGI path as through DRF -----------------
+
+
+@pytest.mark.parametrize(("header", "message"), [
+    (None, "Missing API key: send 'Authorization: Bearer <API key>'."),
+    ("Token x", "Missing API key: send 'Authorization: Bearer <API key>'."),
+    ("Bearer", auth.MALFORMED_HEADER),
+    ("Bearer a b", auth.MALFORMED_HEADER),
+    ("Bearer mx_not-a-key", auth.INVALID_KEY),
+    ("Bearer mst_garbage", mobile.TOKEN_INVALID),
+])
+def test_bad_credentials_are_401(key_client, header, message):
+    client = key_client("unused")
+    client.credentials(**({"HTTP_AUTHORIZATION": header} if header else {}))
+    response = post(client, GOOD)
+    assert assert_spec_error(response, 401, "UNAUTHORIZED")["message"] == message
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+    assert "X-RateLimit-Limit" not in response
+
+
+def test_revoked_key_is_refused_at_once(api, alice):
+    assert post(api, GOOD).status_code == 200
+    services.api_key_revoke(key=ApiKey.objects.get(owner=alice))
+    assert_spec_error(post(api, GOOD), 401, "UNAUTHORIZED")
+
+
+def test_a_frame_records_the_keys_use_and_then_costs_no_query(api, alice):
+    assert post(api, GOOD).status_code == 200
+    assert ApiKey.objects.get(owner=alice).last_used_at is not None
+    with CaptureQueriesContext(connection) as queries:
+        assert post(api, GOOD, HTTP_X_STREAM_ID="s").status_code == 200
+    assert [q["sql"] for q in queries if "mixer_" in q["sql"]] == []
+
+
+def test_frames_over_the_limit_are_403_with_retry_after(api, settings):
+    settings.MIXER_RATE_LIMITS = {"standard": 2, "premium": 5, "enterprise": None}
+    assert [post(api, GOOD)["X-RateLimit-Remaining"] for _ in range(2)] == ["1", "0"]
+    refused = post(api, GOOD, HTTP_X_STREAM_ID="s")
+    error = assert_spec_error(refused, 403, "RATE_LIMIT_EXCEEDED")
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    assert error["details"] == {"retryAfter": int(refused["Retry-After"])}
+    assert (refused["X-RateLimit-Limit"], refused["X-RateLimit-Remaining"]) == ("2", "0")
+    bad = post(api, [0.0], HTTP_X_STREAM_ID="s")  # over the limit comes before the body
+    assert_spec_error(bad, 403, "RATE_LIMIT_EXCEEDED")
+
+
+def test_frames_and_errors_are_counted_in_stats_and_metrics(api, alice):
+    def requests_total(status: str) -> float:
+        return REGISTRY.get_sample_value("ai_mixer_requests_total", {
+            "method": "POST", "endpoint": "/process-audio", "status": status}) or 0.0
+
+    ok_before, bad_before = requests_total("200"), requests_total("400")
+    x = frames(2)
+    post(api, x[0], HTTP_X_STREAM_ID="counted")
+    post(api, x[1], HTTP_X_STREAM_ID="counted", body={"config": {"genre": "rock"}})
+    post(api, [0.5])
+    counted = stats.stats_get(key=ApiKey.objects.get(owner=alice))
+    assert counted["requests"] == {"total": 3, "today": 3, "errors": 1, "errorRate": 0.333333}
+    assert counted["processing"]["totalSamples"] == 2 * dsp.FRAME_SIZE
+    assert counted["processing"]["averageLatency"] > 0
+    assert counted["genres"]["rock"] == 1
+    assert (requests_total("200") - ok_before, requests_total("400") - bad_before) == (2, 1)
+
+
+def test_a_mobile_token_works_as_its_key(api, alice, key_client):
+    key = ApiKey.objects.get(owner=alice)
+    device = key_client(mobile.token_issue(key=key, session_id="phone").token)
+    frame = frames(1)[0]
+    response = post(device, frame)
+    assert response.status_code == 200
+    expected = dsp.process(frame, settings=dsp.ChainSettings(), state=dsp.new_state()).samples
+    np.testing.assert_array_equal(np.array(response.json()["processedBuffer"], np.float32),
+                                  expected)
+    assert response["X-RateLimit-Limit"] == "1000"
+
+
+def test_every_answer_carries_the_security_headers(api):
+    for response in (post(api, GOOD), post(api, [0.5]), api.get("/process-audio")):
+        assert response["X-Content-Type-Options"] == "nosniff"
+        assert response["X-Frame-Options"] == "DENY"
+        assert response["Referrer-Policy"] == "same-origin"
+        assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+        assert len(response["X-Request-Id"]) == 32
