@@ -36,8 +36,18 @@ from tests.speaker.conversation import build
 from tests.speaker.ecapa import PUBLISHED_CHANNELS, write_random_ecapa
 
 RATE = 44100
-ENGLISH = ["en_ls1688_m", "en_ls1998_f", "en_ls2033_m", "en_ls2414_m", "en_ls2609_m",
-           "en_ls3005_m", "en_ls3080_f", "en_ls3331_f", "en_ls367_f", "en_ls533_f"]
+ENGLISH = [
+    "en_ls1688_m",
+    "en_ls1998_f",
+    "en_ls2033_m",
+    "en_ls2414_m",
+    "en_ls2609_m",
+    "en_ls3005_m",
+    "en_ls3080_f",
+    "en_ls3331_f",
+    "en_ls367_f",
+    "en_ls533_f",
+]
 MODELS_DIR = ROOT / "models"
 
 
@@ -58,29 +68,57 @@ def child(encoder_name: str, minutes: float) -> None:
     audio = np.stack([mono, 0.8 * mono])
     del mono
     # Warm-up, as in a worker that has run a job before: imports and numba compilation.
-    extract_speaker(audio[:, : 10 * RATE].copy(), sample_rate=RATE, target=talk.enrolment[None],
-                    target_sample_rate=RATE, encoder=encoder, calibration=calibration)
+    extract_speaker(
+        audio[:, : 10 * RATE].copy(),
+        sample_rate=RATE,
+        target=talk.enrolment[None],
+        target_sample_rate=RATE,
+        encoder=encoder,
+        calibration=calibration,
+    )
     start, cpu_start = time.perf_counter(), time.process_time()
-    extract_speaker(audio, sample_rate=RATE, target=talk.enrolment[None], target_sample_rate=RATE,
-                    encoder=encoder, calibration=calibration)
+    extract_speaker(
+        audio,
+        sample_rate=RATE,
+        target=talk.enrolment[None],
+        target_sample_rate=RATE,
+        encoder=encoder,
+        calibration=calibration,
+    )
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
-    print(json.dumps({"seconds": seconds, "rtf": minutes * 60 / seconds, "cpu_seconds": cpu,
-                      "cpu_rtf": minutes * 60 / cpu,
-                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "rtf": minutes * 60 / seconds,
+                "cpu_seconds": cpu,
+                "cpu_rtf": minutes * 60 / cpu,
+                "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            }
+        )
+    )
 
 
 def speed(encoders: list[str], sizes: list[float]) -> None:
-    print("| encoder | minutes | seconds | x real time | CPU seconds | x real time (CPU) "
-          "| peak RSS MB |")
+    print(
+        "| encoder | minutes | seconds | x real time | CPU seconds | x real time (CPU) "
+        "| peak RSS MB |"
+    )
     print("|---|---|---|---|---|---|---|")
     for name in encoders:
         for minutes in sizes:
-            out = subprocess.run([sys.executable, __file__, "--child", name, str(minutes)],
-                                 capture_output=True, text=True, check=True).stdout
+            out = subprocess.run(
+                [sys.executable, __file__, "--child", name, str(minutes)],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
             r = json.loads(out.strip().splitlines()[-1])
-            print(f"| {name} | {minutes:g} | {r['seconds']:.1f} | {r['rtf']:.1f}x | "
-                  f"{r['cpu_seconds']:.1f} | {r['cpu_rtf']:.1f}x | {r['peak_rss_mb']:.0f} |",
-                  flush=True)
+            print(
+                f"| {name} | {minutes:g} | {r['seconds']:.1f} | {r['rtf']:.1f}x | "
+                f"{r['cpu_seconds']:.1f} | {r['cpu_rtf']:.1f}x | {r['peak_rss_mb']:.0f} |",
+                flush=True,
+            )
 
 
 def auc(positives: list[float], negatives: list[float]) -> float:
@@ -102,21 +140,33 @@ def quality(encoder_name: str, conversations: int) -> None:
         talk = build(target, list(others), turns=3)
 
         def run(sample: np.ndarray, talk=talk):
-            return extract_speaker(talk.mix[None].copy(), sample_rate=16000, target=sample[None],
-                                   target_sample_rate=16000, encoder=encoder,
-                                   calibration=calibration)
+            return extract_speaker(
+                talk.mix[None].copy(),
+                sample_rate=16000,
+                target=sample[None],
+                target_sample_rate=16000,
+                encoder=encoder,
+                calibration=calibration,
+            )
 
         right = run(talk.enrolment)
         before, after = si_sdr(talk.mix, talk.target_only), si_sdr(right.audio[0], talk.target_only)
         gains.append(after - before)
         positives.append(right.similarity_score)
-        wrong = [run(build(s, [], turns=1).enrolment).similarity_score
-                 for s in rng.choice(absent, size=2, replace=False)]
+        wrong = [
+            run(build(s, [], turns=1).enrolment).similarity_score
+            for s in rng.choice(absent, size=2, replace=False)
+        ]
         negatives.extend(wrong)
-        print(f"{target} vs {'+'.join(others)}: SI-SDR {before:.1f} -> {after:.1f} dB, "
-              f"score {right.similarity_score:.1f}, non-target {wrong}", flush=True)
-    print(f"| {encoder_name} | {conversations} | {np.mean(gains):.1f} dB (min {min(gains):.1f}) | "
-          f"{np.mean(positives):.1f} | {np.mean(negatives):.1f} | {auc(positives, negatives):.3f} |")
+        print(
+            f"{target} vs {'+'.join(others)}: SI-SDR {before:.1f} -> {after:.1f} dB, "
+            f"score {right.similarity_score:.1f}, non-target {wrong}",
+            flush=True,
+        )
+    print(
+        f"| {encoder_name} | {conversations} | {np.mean(gains):.1f} dB (min {min(gains):.1f}) | "
+        f"{np.mean(positives):.1f} | {np.mean(negatives):.1f} | {auc(positives, negatives):.3f} |"
+    )
 
 
 def main() -> None:
@@ -130,8 +180,10 @@ def main() -> None:
     parser.add_argument("--conversations", type=int, default=10)
     args = parser.parse_args()
     if args.quality:
-        print("| encoder | conversations | SI-SDR improvement | target score | non-target score "
-              "| AUC |")
+        print(
+            "| encoder | conversations | SI-SDR improvement | target score | non-target score "
+            "| AUC |"
+        )
         for name in args.encoders:
             quality(name, args.conversations)
     else:

@@ -6,7 +6,7 @@ target sample's embedding and turned into a calibrated P(target). Frames enter t
 above 0.6 and leave below 0.4 (hysteresis), short gaps are bridged and short islands
 dropped; the resulting gain (30 ms crossfades) is applied to every channel of the original
 audio at its own rate. Everything else is silenced; overlapping voices inside a kept stretch
-stay (see README: no separation mask yet).
+stay (see README: VoiceFilter-Lite's mask was measured there and made the output worse).
 """
 
 from __future__ import annotations
