@@ -10,6 +10,8 @@ module and should not pay for torch.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
@@ -20,8 +22,13 @@ from audioservices import weights
 
 SAMPLE_RATE = 16_000
 ECAPA_DIR = "speechbrain/spkrec-ecapa-voxceleb"
-ECAPA_FILES = ("hyperparams.yaml", "embedding_model.ckpt", "mean_var_norm_emb.ckpt",
-               "classifier.ckpt", "label_encoder.txt")
+ECAPA_FILES = (
+    "hyperparams.yaml",
+    "embedding_model.ckpt",
+    "mean_var_norm_emb.ckpt",
+    "classifier.ckpt",
+    "label_encoder.txt",
+)
 ECAPA_URL = "https://huggingface.co/speechbrain/spkrec-ecapa-voxceleb/resolve/main/{name}"
 ENCODER_CHOICES = ("auto", "ecapa", "ge2e")
 WINDOW = int(1.6 * SAMPLE_RATE)  # GE2E's 160 frames of 10 ms; ECAPA takes the same
@@ -107,8 +114,10 @@ class EcapaEncoder:
 
 
 def ecapa_weights() -> weights.ModelWeights:
-    files = tuple(weights.WeightFile(path=f"{ECAPA_DIR}/{name}", url=ECAPA_URL.format(name=name))
-                  for name in ECAPA_FILES)
+    files = tuple(
+        weights.WeightFile(path=f"{ECAPA_DIR}/{name}", url=ECAPA_URL.format(name=name))
+        for name in ECAPA_FILES
+    )
     return weights.ModelWeights(name="ecapa", files=files)
 
 
@@ -126,6 +135,19 @@ def resolve_encoder_name(choice: str, *, models_dir: Path) -> str:
     if choice == "auto":
         return "ecapa" if ecapa_present(models_dir) and is_calibrated("ecapa") else "ge2e"
     return choice
+
+
+@contextmanager
+def torch_threads(count: int) -> Iterator[None]:
+    """torch's intra-op thread count set to ``count`` for the block, then restored."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 def _device() -> str:

@@ -1,10 +1,14 @@
 """Voice activity with Silero VAD (the model ships inside the ``silero-vad`` wheel).
 
-Silero's own ``get_speech_timestamps`` walks the audio one 32 ms chunk at a time. A long
-conversation is instead cut into 30 s pieces that run side by side as one batch
-(``audio_forward``), about 2-3x faster on CPU; the pieces' probabilities are joined and turned
-into speech regions with Silero's own rules and defaults (speech from P >= 0.5 until P stays
-under 0.35 for the minimum silence, regions >= 250 ms, 30 ms of padding).
+Silero's own ``get_speech_timestamps`` walks the audio one 32 ms chunk at a time, and each
+step has a fixed cost (about 0.6 ms of TorchScript overhead here) whatever the batch. The audio
+is instead cut into 4 s pieces that run side by side as one batch (``audio_forward``), so the
+number of steps is that of one piece, not of the whole file. Each piece starts 1 s early (its
+lead-in, whose probabilities are dropped) so that the model's state has settled when its own
+4 s begin. CPU time, 1 thread: a minute 0.25 s and an 11 s target sample 0.1 s, against 0.9 s
+and 0.35 s with the former 30 s pieces without lead-in. The probabilities are joined and
+turned into speech regions with Silero's own rules and defaults (speech from P >= 0.5 until P
+stays under 0.35 for the minimum silence, regions >= 250 ms, 30 ms of padding).
 """
 
 from __future__ import annotations
@@ -17,8 +21,9 @@ import torch
 
 SAMPLE_RATE = 16_000
 CHUNK = 512  # Silero's frame at 16 kHz
-PIECE = 30 * SAMPLE_RATE // CHUNK * CHUNK
-PIECES_PER_BATCH = 20
+PIECE_CHUNKS = 4 * SAMPLE_RATE // CHUNK  # the part of a piece whose probabilities are kept
+LEAD_CHUNKS = SAMPLE_RATE // CHUNK  # run before it, so the state has settled
+PIECES_PER_BATCH = 128  # 41 MB of input per batch
 THRESHOLD, NEG_THRESHOLD = 0.5, 0.35
 MIN_SPEECH, PAD = int(0.25 * SAMPLE_RATE), int(0.03 * SAMPLE_RATE)
 
@@ -30,21 +35,32 @@ def load_vad() -> torch.nn.Module:
     return load_silero_vad()
 
 
-def speech_probabilities(wav: np.ndarray, progress: Callable[[float], None] | None = None
-                         ) -> np.ndarray:
+def _pieces(padded: np.ndarray, first: int, stop: int, core: int) -> np.ndarray:
+    """Pieces ``first``..``stop - 1``: each its lead-in then its ``core`` chunks."""
+    length = (LEAD_CHUNKS + core) * CHUNK
+    return np.stack(
+        [padded[i * core * CHUNK : i * core * CHUNK + length] for i in range(first, stop)]
+    )
+
+
+def speech_probabilities(
+    wav: np.ndarray, progress: Callable[[float], None] | None = None
+) -> np.ndarray:
     """P(speech) of each 512-sample chunk of 16 kHz mono audio."""
-    count = -(-wav.size // PIECE)
-    pieces = np.zeros(count * PIECE, dtype=np.float32)
-    pieces[: wav.size] = wav
-    pieces = pieces.reshape(count, PIECE)
+    chunks = -(-wav.size // CHUNK)
+    core = max(1, min(PIECE_CHUNKS, chunks))  # a short file is one short piece
+    count = -(-chunks // core)
+    padded = np.zeros((LEAD_CHUNKS + count * core) * CHUNK, dtype=np.float32)
+    padded[LEAD_CHUNKS * CHUNK : LEAD_CHUNKS * CHUNK + wav.size] = wav
     model, out = load_vad(), []
     with torch.inference_mode():
         for first in range(0, count, PIECES_PER_BATCH):
-            batch = torch.from_numpy(pieces[first : first + PIECES_PER_BATCH])
-            out.append(model.audio_forward(batch, SAMPLE_RATE).numpy().reshape(-1))
+            stop = min(count, first + PIECES_PER_BATCH)
+            batch = torch.from_numpy(_pieces(padded, first, stop, core))
+            out.append(model.audio_forward(batch, SAMPLE_RATE).numpy()[:, LEAD_CHUNKS:].reshape(-1))
             if progress:
-                progress(min(1.0, (first + PIECES_PER_BATCH) / count))
-    return np.concatenate(out)[: -(-wav.size // CHUNK)]
+                progress(stop / count)
+    return np.concatenate(out)[:chunks]
 
 
 def _regions_from(probs: np.ndarray, *, min_silence: int) -> list[tuple[int, int]]:

@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from audioservices.weights import WeightsMissing
 from speaker.calibration import (
@@ -17,8 +18,11 @@ from speaker.encoders import EcapaEncoder, load_encoder, resolve_encoder_name
 from speaker.engine import (
     TARGET_MANY_SPEAKERS,
     TargetSampleError,
+    embed_windows,
     extract_speaker,
     target_embedding,
+    unit,
+    window_starts,
 )
 from tests.signals import load_mono
 from tests.speaker.conversation import RATE, _even, build, utterances
@@ -62,7 +66,8 @@ def test_auto_takes_ge2e_unless_ecapa_is_present_and_calibrated(ecapa_dir, tmp_p
     ecapa_calibrated = "ecapa" in json.loads(CALIBRATION_FILE.read_text())["encoders"]
     assert resolve_encoder_name("auto", models_dir=tmp_path) == "ge2e"
     assert resolve_encoder_name("auto", models_dir=ecapa_dir) == (
-        "ecapa" if ecapa_calibrated else "ge2e")
+        "ecapa" if ecapa_calibrated else "ge2e"
+    )
     assert resolve_encoder_name("ecapa", models_dir=tmp_path) == "ecapa"
     with pytest.raises(ValueError, match="SPEAKER_ENCODER"):
         resolve_encoder_name("xvector", models_dir=tmp_path)
@@ -74,7 +79,10 @@ def test_extraction_runs_end_to_end_with_ecapa(ecapa_dir):
     stereo = np.stack([talk.mix, 0.5 * talk.mix])
     flat = LogisticMap(slope=1.0, intercept=0.0)
     result = extract_speaker(
-        stereo, sample_rate=RATE, target=talk.enrolment[None], target_sample_rate=RATE,
+        stereo,
+        sample_rate=RATE,
+        target=talk.enrolment[None],
+        target_sample_rate=RATE,
         encoder=load_encoder("ecapa", models_dir=ecapa_dir),
         calibration=Calibration("ecapa", utterance=flat, window=flat),
     )
@@ -97,9 +105,14 @@ def test_a_target_sample_of_one_voice_is_accepted(ge2e):
 
 def test_a_conversation_without_speech_keeps_nothing_and_scores_zero(ge2e):
     silence = np.zeros((1, 10 * RATE), np.float32)
-    result = extract_speaker(silence, sample_rate=RATE, target=voices("en_ls533_f", 2)[None],
-                             target_sample_rate=RATE, encoder=ge2e,
-                             calibration=load_calibration("ge2e"))
+    result = extract_speaker(
+        silence,
+        sample_rate=RATE,
+        target=voices("en_ls533_f", 2)[None],
+        target_sample_rate=RATE,
+        encoder=ge2e,
+        calibration=load_calibration("ge2e"),
+    )
     assert result.similarity_score == 0.0
     assert result.timeline == []
     assert not result.audio.any()
@@ -127,3 +140,31 @@ def test_a_mistyped_encoder_setting_fails_the_system_check(settings):
     assert speaker_encoder_setting(None) == []
     settings.SPEAKER_ENCODER = "xvector"
     assert [e.id for e in speaker_encoder_setting(None)] == ["speaker.E001"]
+
+
+def test_the_score_from_the_conversations_windows_matches_embedding_the_kept_speech(ge2e):
+    # The score reuses the windows the decision embedded; embedding the kept speech again
+    # (what it replaced) must give the same reading. Torch's thread count is left as found.
+    talk = build("en_ls3331_f", ["en_ls2033_m"], turns=2)
+    calibration = load_calibration("ge2e")
+    threads = torch.get_num_threads()
+    result = extract_speaker(
+        talk.mix[None].copy(),
+        sample_rate=RATE,
+        target=talk.enrolment[None],
+        target_sample_rate=RATE,
+        encoder=ge2e,
+        calibration=calibration,
+    )
+    assert torch.get_num_threads() == threads
+    kept = np.concatenate(
+        [talk.mix[round(s.start * RATE) : round(s.end * RATE)] for s in result.timeline if s.target]
+    )
+    windows = embed_windows(ge2e, kept, window_starts([(0, kept.size)], kept.size))
+    reference = target_embedding(talk.enrolment, encoder=ge2e, calibration=calibration)
+    again = float(unit(windows.mean(axis=0)) @ reference)
+    assert result.similarity_score >= 70
+    # Compared as cosines: the score saturates near 100. Weighting every window alike, kept or
+    # not, gives 0.87 here against 0.91.
+    scored = calibration.utterance.cosine_at(result.similarity_score / 100)
+    assert scored == pytest.approx(again, abs=0.015)
