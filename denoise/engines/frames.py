@@ -1,8 +1,8 @@
 """Run a frame-based neural denoiser (48 kHz, fixed hop, state carried) over a whole file.
 
-Each channel is one stream: its samples are resampled to the engine's rate with soxr's
-streaming resampler, cut into the engine's frames, denoised, resampled back and written into
-the input array IN PLACE. The output is aligned with the input (the engine's own delay is
+Each channel is one stream: its samples are resampled to the engine's rate (see
+``_upsampler``), cut into the engine's frames, denoised, resampled back with soxr and written
+into the input array IN PLACE. The output is aligned with the input (the engine's own delay is
 dropped from the front and flushed with zeros at the end), so a position is overwritten only
 once its denoised value is known: until then it still holds the dry sample that the wet/dry
 mix needs. Blocks bound the working memory; state carries across them, so block boundaries
@@ -19,6 +19,7 @@ from typing import Protocol
 
 import numpy as np
 import soxr
+from scipy.signal import firwin, lfilter
 
 BLOCK_S = 10.0
 Progress = Callable[[float], None]
@@ -38,18 +39,73 @@ class FrameEngine:
     hop: int  # samples per frame
     delay: int  # output lags input by this many samples (measured; see tests)
     create: Callable[[], FrameDenoiser]
+    # Upsample from rates that divide ``rate`` with a short Kaiser FIR rather than soxr: see
+    # ``_PolyphaseUpsampler`` for why DeepFilterNet wants it.
+    soft_upsampling: bool = False
+
+
+class _Resampler(Protocol):
+    delay: int  # output samples to drop from the front to align it with the input
+
+    def resample_chunk(self, block: np.ndarray, last: bool = False) -> np.ndarray: ...
+
+
+class _Soxr:
+    """soxr's streaming resampler: steep, its own delay already removed."""
+
+    delay = 0
+
+    def __init__(self, *, source_rate: int, rate: int) -> None:
+        self.stream = soxr.ResampleStream(source_rate, rate, 1, "float32")
+
+    def resample_chunk(self, block: np.ndarray, last: bool = False) -> np.ndarray:
+        return self.stream.resample_chunk(block, last=last)
+
+
+class _PolyphaseUpsampler:
+    """Upsampling by an integer factor with scipy ``resample_poly``'s filter, streamed.
+
+    DeepFilterNet3 was trained on full-band 48 kHz audio only (its config has
+    ``p_bandwidth_ext = 0``). soxr cuts a 16 kHz recording off steeply below 8 kHz and leaves
+    digital silence above; this Kaiser filter (beta 5, 10 taps per factor each side) keeps
+    the top of the band and lets a faint image through above it, and on the same mixes
+    DeepFilterNet3 then removes markedly more noise (README, "Denoise engines": +2.4 dB
+    SI-SDR on 12 noises, better in 45 of 48 mixes). The image lies above the source's
+    Nyquist, so resampling the output back to the source rate removes it.
+    """
+
+    def __init__(self, *, factor: int) -> None:
+        half = 10 * factor
+        self.factor = factor
+        self.taps = firwin(2 * half + 1, 1.0 / factor, window=("kaiser", 5.0)) * factor
+        self.state = np.zeros(self.taps.size - 1)
+        self.delay = half  # linear phase: the centre tap
+
+    def resample_chunk(self, block: np.ndarray, last: bool = False) -> np.ndarray:
+        # The last chunk also flushes what the filter still holds (``delay`` samples).
+        stuffed = np.zeros(block.size * self.factor + (self.delay if last else 0))
+        stuffed[: block.size * self.factor : self.factor] = block
+        out, self.state = lfilter(self.taps, 1.0, stuffed, zi=self.state)
+        return out.astype(np.float32)
+
+
+def _upsampler(*, source_rate: int, engine: FrameEngine) -> _Resampler:
+    if engine.soft_upsampling and source_rate < engine.rate and engine.rate % source_rate == 0:
+        return _PolyphaseUpsampler(factor=engine.rate // source_rate)
+    return _Soxr(source_rate=source_rate, rate=engine.rate)
 
 
 class _ChannelStream:
-    def __init__(self, signal: np.ndarray, *, sample_rate: int, engine: FrameEngine,
-                 wet: float) -> None:
+    def __init__(
+        self, signal: np.ndarray, *, sample_rate: int, engine: FrameEngine, wet: float
+    ) -> None:
         self.signal, self.engine, self.wet = signal, engine, wet
         self.state = engine.create()
         same_rate = sample_rate == engine.rate
-        self.up = None if same_rate else soxr.ResampleStream(sample_rate, engine.rate, 1, "float32")
-        self.down = None if same_rate else soxr.ResampleStream(engine.rate, sample_rate, 1, "float32")
+        self.up = None if same_rate else _upsampler(source_rate=sample_rate, engine=engine)
+        self.down = None if same_rate else _Soxr(source_rate=engine.rate, rate=sample_rate)
         self.pending = np.empty(0, dtype=np.float32)  # engine-rate samples short of a frame
-        self.skip = engine.delay
+        self.skip = engine.delay + (self.up.delay if self.up else 0)
         self.written = 0
 
     def feed(self, *, start: int, stop: int, last: bool) -> None:
@@ -57,8 +113,9 @@ class _ChannelStream:
         if self.up is not None:
             block = self.up.resample_chunk(block, last=last)
         if last:  # flush the engine's delay and the partial frame with silence
-            block = np.concatenate([block, np.zeros(self.engine.delay + self.engine.hop,
-                                                    dtype=np.float32)])
+            block = np.concatenate(
+                [block, np.zeros(self.engine.delay + self.engine.hop, dtype=np.float32)]
+            )
         self._write(self._denoise(block), last=last)
 
     def _denoise(self, block: np.ndarray) -> np.ndarray:
@@ -95,15 +152,20 @@ def denoise_frames(
     """Denoise (channels, samples) float32 IN PLACE; ``wet`` 0..1 is the denoised share."""
     length = audio.shape[1]
     block = max(1, int(BLOCK_S * sample_rate))
-    streams = [_ChannelStream(row, sample_rate=sample_rate, engine=engine, wet=wet)
-               for row in audio]
+    streams = [
+        _ChannelStream(row, sample_rate=sample_rate, engine=engine, wet=wet) for row in audio
+    ]
     try:
         # ctypes releases the GIL during the native calls: channels run in parallel.
         with ThreadPoolExecutor(max_workers=len(streams)) as pool:
             for start in range(0, length, block):
                 stop = min(start + block, length)
                 last = stop == length
-                list(pool.map(partial(_ChannelStream.feed, start=start, stop=stop, last=last), streams))
+                list(
+                    pool.map(
+                        partial(_ChannelStream.feed, start=start, stop=stop, last=last), streams
+                    )
+                )
                 if progress:
                     progress(stop / length)
     finally:
