@@ -2,16 +2,17 @@
 
     python bench/vocal.py [--sizes 0.1667 1 10] [--device cuda] [--autocast bf16] [--threads 2]
     python bench/vocal.py --sdr [--models-dir ../shared/models]
-    python bench/vocal.py --memory-minutes 60 [--model-size tiny|full] [--path stream|array]
+    python bench/vocal.py --memory-minutes 60 [--model-size passthrough|tiny|full] [--path stream|array]
 
 ``--memory-minutes`` writes an N-minute stereo 44.1 kHz WAV (16 bit, as an upload would be)
 and runs, in a fresh process, what the vocal job runs on it: decode -> separate -> encode
 both stems (+ the waveform envelopes). ``--path stream`` is the job's path (temporary files,
 window by window); ``--path array`` is the former in-memory path (decode whole, separate in
 place, encode from arrays): it only calls functions that also exist in the code before the
-streaming change, so the same script measures the old code in an old checkout. With the
-tiny test model the peak is the pipeline's memory; ``--model-size full`` on a short input
-adds the full model's working set.
+streaming change, so the same script measures the old code in an old checkout. With
+``--model-size passthrough`` (no compute; an hour through even the tiny test model takes
+over 8 CPU minutes) the peak is the pipeline's own memory; ``full`` minus ``passthrough`` on
+the same short input is the full model's working set.
 
 Random weights cost exactly what the released ones cost (same architecture, same FLOPs). On a
 GPU, ``--autocast`` also separates the first minute in fp32 and prints the vocals' relative
@@ -113,9 +114,7 @@ def _stream_pipeline(source_path: Path, out_dir: Path, model, info) -> None:
         RawAudio(channels=info.channels, directory=out_dir) as vocals,
     ):
         io.decode_into(source_path, source, info=info, max_duration_s=MAX_DURATION_S)
-        original = waveform.EnvelopeBuilder(source.frames)
-        for block in source.blocks():
-            original.add(block)
+        waveform.envelope_of(source)
         engine.separate_into(
             source=source, vocals=vocals, sample_rate=info.sample_rate, model=model
         )

@@ -68,13 +68,17 @@ def _pyav_blocks(path: Path) -> Iterator[np.ndarray]:
                 yield block.reshape(-1, stream.channels).T.astype(np.float32)
 
 
+def _frame_limit(info: AudioInfo, max_duration_s: float) -> int:
+    return int(max_duration_s * info.sample_rate) + info.sample_rate  # one second of slack
+
+
 def decode_blocks(path: Path, *, info: AudioInfo, max_duration_s: float) -> Iterator[np.ndarray]:
     """The file as float32 (channels, n) blocks, each checked: channel count, finite samples,
     and the running length against the duration limit (headers can lie about it).
 
     Raises InvalidAudio for anything unreadable, too long or empty.
     """
-    limit = int(max_duration_s * info.sample_rate) + info.sample_rate  # one second of slack
+    limit = _frame_limit(info, max_duration_s)
     blocks = _pyav_blocks(path) if info.format == "m4a" else _soundfile_blocks(path)
     decoded = 0
     try:
@@ -94,7 +98,7 @@ def decode_blocks(path: Path, *, info: AudioInfo, max_duration_s: float) -> Iter
 
 def decode(path: Path, *, info: AudioInfo, max_duration_s: float) -> np.ndarray:
     """The whole file as float32 (channels, samples) at ``info.sample_rate``."""
-    limit = int(max_duration_s * info.sample_rate) + info.sample_rate
+    limit = _frame_limit(info, max_duration_s)
     buffer = _Growable(info.channels, int(info.duration * info.sample_rate) + 1, limit)
     for block in decode_blocks(path, info=info, max_duration_s=max_duration_s):
         buffer.append(block)

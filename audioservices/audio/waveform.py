@@ -12,6 +12,8 @@ import io
 import numpy as np
 from PIL import Image
 
+from audioservices.audio.blocks import BlockSource
+
 WIDTH = 800
 HEIGHT = 120
 INPUT_COLOR = (100, 116, 139)  # slate: what came in
@@ -55,6 +57,14 @@ class EnvelopeBuilder:
     def result(self) -> np.ndarray:
         """(2, columns) float32: the lowest and highest sample of each column, all channels."""
         return np.stack([self.lows, self.highs])
+
+
+def envelope_of(source: BlockSource) -> np.ndarray:
+    """The envelope of audio read block by block (e.g. from a temporary file)."""
+    builder = EnvelopeBuilder(source.frames)
+    for block in source.blocks():
+        builder.add(block)
+    return builder.result()
 
 
 def envelope(audio: np.ndarray, *, columns: int = WIDTH) -> np.ndarray:

@@ -139,13 +139,6 @@ def _write_outputs(
     return envelopes
 
 
-def _envelope_of(source: BlockSource) -> np.ndarray:
-    envelope = waveform.EnvelopeBuilder(source.frames)
-    for block in source.blocks():
-        envelope.add(block)
-    return envelope.result()
-
-
 def _run_processor(
     kind: registry.JobKind, job: AbstractJob, info: AudioInfo, scratch: Scratch
 ) -> tuple[JobResult, np.ndarray]:
@@ -160,7 +153,7 @@ def _run_processor(
             info=info,
             max_duration_s=settings.MAX_DURATION_S,
         )
-        original_envelope = _envelope_of(source)
+        original_envelope = waveform.envelope_of(source)
         result = kind.processor(
             job, source, sample_rate=info.sample_rate, progress=progress, scratch=scratch
         )
