@@ -147,6 +147,9 @@ MEDIA_URL = "/media/"
 MEDIA_INTERNAL_REDIRECT_PREFIX = env.str("MEDIA_INTERNAL_REDIRECT_PREFIX", default="")
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=100 * 1024 * 1024)
 MAX_DURATION_S = env.float("MAX_DURATION_S", default=3600.0)
+# Where streaming jobs (vocal separation) keep their decoded input and outputs while they run:
+# unnamed temporary files, about 2 x 10.6 MB per minute of stereo (empty: the system's temp).
+JOB_SCRATCH_DIR = env.str("JOB_SCRATCH_DIR", default="") or None
 MODELS_DIR = Path(env.str("MODELS_DIR", default=str(BASE_DIR / "models")))
 # The denoise engine used when an upload names no `model` (README: "Denoise engines").
 DENOISE_ENGINE = env.str("DENOISE_ENGINE", default="dfn3")

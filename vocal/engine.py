@@ -2,10 +2,11 @@
 
 ``apply_model`` on a whole file would hold all four stems for its full length (an hour of
 stereo: about 5 GB). We feed it windows of WINDOW_S seconds that overlap by OVERLAP_S, keep
-only the vocals of each, and crossfade the windows linearly into one vocals array; demucs
-splits each window into its own 7.8 s segments. The instrumental is mix - vocals, written into
-the input array, so the two outputs add up to the input exactly and memory stays at about
-twice the audio plus one window's working set.
+only the vocals of each, and crossfade the windows linearly; demucs splits each window into
+its own 7.8 s segments. ``separate_into`` reads the windows from any reader (an array, or a
+temporary file) and appends the vocals, window by window, to any writer, so a job never
+holds more than one window of audio; ``separate`` is the same on arrays. The instrumental is
+mix - vocals, so the two outputs add up to the input to float precision.
 
 Each window is resampled to the model's rate (44.1 kHz) and its channels paired for the
 model's stereo input (a lone channel is doubled), then the vocals go back to the input's rate
@@ -27,11 +28,16 @@ from demucs.pretrained import get_model
 from demucs.repo import ModelLoadingError
 
 from audioservices import weights
+from audioservices.audio.blocks import ArrayBlocks, ArrayWriter, AudioReader, AudioWriter
+from audioservices.audio.errors import NO_AUDIO, InvalidAudio
 from audioservices.audio.validate import valid_audio
 from vocal.segments import apply_batched, segment_count
 from vocal.weights import demucs_weights, repo_path
 
-WINDOW_S = 60.0
+# demucs splits a window into 7.8 s segments every 5.85 s (25 % overlap), the last one mostly
+# padding: a window of exactly 11 strides costs the 11 segments a 60 s one did, and covers
+# more, so an hour needs 667 segments instead of 720 (-7 %), at the same memory.
+WINDOW_S = 11 * 5.85
 OVERLAP_S = 5.0
 GPU_BATCH = 8  # segments of 7.8 s per forward pass on a GPU
 VOCALS = "vocals"
@@ -39,7 +45,8 @@ STAT_BLOCK = 1 << 20
 Progress = Callable[[float], None]
 LOAD_FAILED = (
     "Demucs model '{name}' could not be loaded from {repo}: {error}. "
-    + weights.FETCH_HINT.format(name="demucs") + " (use --force to replace a damaged file)."
+    + weights.FETCH_HINT.format(name="demucs")
+    + " (use --force to replace a damaged file)."
 )
 
 
@@ -59,7 +66,9 @@ def model_load(*, name: str, models_dir: Path, device: torch.device | None = Non
     weights.require(demucs_weights(name), models_dir=models_dir)
     repo = repo_path(models_dir)
     if not repo.is_dir():  # demucs would call sys.exit() for a missing repo folder
-        raise weights.WeightsMissing(LOAD_FAILED.format(name=name, repo=repo, error="no such folder"))
+        raise weights.WeightsMissing(
+            LOAD_FAILED.format(name=name, repo=repo, error="no such folder")
+        )
     return _model_cached(name, repo, str(device or default_device()))
 
 
@@ -100,15 +109,19 @@ def channel_pairs(channels: int) -> list[list[int]]:
     return [list(range(c, min(c + 2, channels))) for c in range(0, channels, 2)]
 
 
-def _mean_std(audio: np.ndarray, rows: list[int]) -> tuple[float, float]:
-    """Mean and deviation of the rows' mono sum, in blocks (no full-length temporary)."""
-    total = squares = 0.0
-    for start in range(0, audio.shape[1], STAT_BLOCK):
-        mono = audio[rows, start : start + STAT_BLOCK].mean(axis=0, dtype=np.float64)
-        total += mono.sum()
-        squares += np.square(mono).sum()
-    mean = total / audio.shape[1]
-    return mean, float(np.sqrt(max(squares / audio.shape[1] - mean**2, 0.0)))
+def channel_stats(source: AudioReader, pairs: list[list[int]]) -> list[tuple[float, float]]:
+    """Mean and deviation of each pair's mono sum, in one blockwise pass that also refuses
+    non-finite samples (demucs normalises the whole track, so the stats come first)."""
+    totals = np.zeros((len(pairs), 2))
+    for start in range(0, source.frames, STAT_BLOCK):
+        block = valid_audio(source.read(start, start + STAT_BLOCK))
+        for number, rows in enumerate(pairs):
+            mono = block[rows].mean(axis=0, dtype=np.float64)
+            totals[number] += mono.sum(), np.square(mono).sum()
+    stats = []
+    for total, squares in totals / source.frames:
+        stats.append((total, float(np.sqrt(max(squares - total**2, 0.0)))))
+    return stats
 
 
 class _Progress:
@@ -135,8 +148,9 @@ def _model_input(window: np.ndarray, *, sample_rate: int, model_rate: int) -> to
     return torch.from_numpy(np.ascontiguousarray(stereo, dtype=np.float32))
 
 
-def _back_to_input(vocals: np.ndarray, *, channels: int, size: int, sample_rate: int,
-                   model_rate: int) -> np.ndarray:
+def _back_to_input(
+    vocals: np.ndarray, *, channels: int, size: int, sample_rate: int, model_rate: int
+) -> np.ndarray:
     if sample_rate != model_rate:
         vocals = soxr.resample(vocals.T, model_rate, sample_rate).T
     vocals = vocals[:, :size]
@@ -145,13 +159,21 @@ def _back_to_input(vocals: np.ndarray, *, channels: int, size: int, sample_rate:
     return vocals.mean(axis=0, keepdims=True) if channels == 1 else vocals
 
 
-def _vocals_of(model, mix: torch.Tensor, *, device: torch.device, batch: int,
-               autocast: torch.dtype | None, within: Progress) -> np.ndarray:
+def _vocals_of(
+    model,
+    mix: torch.Tensor,
+    *,
+    device: torch.device,
+    batch: int,
+    autocast: torch.dtype | None,
+    within: Progress,
+) -> np.ndarray:
     """(2, n) mix at the model's rate -> (2, n) vocals, with demucs's segment overlap."""
     index = model.sources.index(VOCALS)
     if device.type == "cuda" and batch > 1:
-        stems = apply_batched(model, mix, device=device, batch=batch, autocast=autocast,
-                              progress=within)
+        stems = apply_batched(
+            model, mix, device=device, batch=batch, autocast=autocast, progress=within
+        )
         return stems[index].numpy()
     segments = segment_count(model, mix.shape[-1])
     seen = [0]
@@ -162,9 +184,102 @@ def _vocals_of(model, mix: torch.Tensor, *, device: torch.device, batch: int,
             within(seen[0] / segments)
 
     with torch.inference_mode():
-        stems = apply_model(model, mix[None], shifts=0, split=True, overlap=0.25,
-                            device=device, callback=on_segment)
+        stems = apply_model(
+            model, mix[None], shifts=0, split=True, overlap=0.25, device=device, callback=on_segment
+        )
     return stems[0, index].numpy()
+
+
+def _window_vocals(
+    model,
+    mix: np.ndarray,
+    *,
+    pairs: list[list[int]],
+    stats: list[tuple[float, float]],
+    weight: np.ndarray,
+    sample_rate: int,
+    device: torch.device,
+    gpu_batch: int,
+    autocast: torch.dtype | None,
+    tracker: _Progress,
+) -> np.ndarray:
+    """The weighted vocals of one window of (channels, n) ``mix``, pair by pair."""
+    vocals = np.empty(mix.shape, dtype=np.float32)
+    for rows, (mean, std) in zip(pairs, stats, strict=True):
+        scale = std if std > 1e-8 else 1.0
+        normalised = mix[rows] - np.float32(mean)  # a copy: ``mix`` may be a reader's buffer
+        normalised /= np.float32(scale)
+        estimate = _vocals_of(
+            model,
+            _model_input(normalised, sample_rate=sample_rate, model_rate=model.samplerate),
+            device=device,
+            batch=gpu_batch,
+            autocast=autocast,
+            within=tracker.within,
+        )
+        estimate = _back_to_input(
+            estimate,
+            channels=len(rows),
+            size=mix.shape[1],
+            sample_rate=sample_rate,
+            model_rate=model.samplerate,
+        )
+        vocals[rows] = estimate * (weight * scale)
+        tracker.unit_done()
+    return vocals
+
+
+def separate_into(
+    *,
+    source: AudioReader,
+    vocals: AudioWriter,
+    sample_rate: int,
+    model: torch.nn.Module | BagOfModels,
+    progress: Progress | None = None,
+    window_s: float = WINDOW_S,
+    overlap_s: float = OVERLAP_S,
+    device: torch.device | None = None,
+    gpu_batch: int = GPU_BATCH,
+    autocast: torch.dtype | None = None,
+) -> None:
+    """Append the vocals of ``source`` (float32, at ``sample_rate``) to ``vocals``, in order.
+
+    Memory: one window of input and vocals plus one overlap carried to the next window,
+    whatever the length. ``autocast`` (torch.bfloat16 / torch.float16) applies on a GPU only.
+    """
+    if source.frames == 0 or source.channels == 0:
+        raise InvalidAudio(NO_AUDIO)
+    device = device or next(model.parameters()).device
+    window, overlap = int(window_s * sample_rate), int(overlap_s * sample_rate)
+    if not 0 <= 2 * overlap < window:
+        raise ValueError(f"windows of {window_s} s cannot overlap by {overlap_s} s on both sides")
+    pairs = channel_pairs(source.channels)
+    stats = channel_stats(source, pairs)
+    bounds = window_bounds(source.frames, window=window, overlap=overlap)
+    tracker = _Progress(len(bounds) * len(pairs), progress)
+    carried = None  # the previous window's faded-out tail, to add to this window's head
+    for number, (start, stop) in enumerate(bounds):
+        last = stop == source.frames
+        weight = crossfade(
+            stop - start, fade_in=overlap if number else 0, fade_out=0 if last else overlap
+        )
+        window_vocals = _window_vocals(
+            model,
+            source.read(start, stop),
+            pairs=pairs,
+            stats=stats,
+            weight=weight,
+            sample_rate=sample_rate,
+            device=device,
+            gpu_batch=gpu_batch,
+            autocast=autocast,
+            tracker=tracker,
+        )
+        if carried is not None:
+            window_vocals[:, :overlap] += carried
+        finished = stop - start if last else stop - start - overlap
+        vocals.append(window_vocals[:, :finished])
+        carried = window_vocals[:, finished:].copy()
 
 
 def separate(
@@ -179,35 +294,24 @@ def separate(
     gpu_batch: int = GPU_BATCH,
     autocast: torch.dtype | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(vocals, instrumental) of (channels, samples) float32 ``audio`` at ``sample_rate``.
+    """(vocals, instrumental) of (channels, samples) float32 ``audio`` at ``sample_rate``:
+    ``separate_into`` on arrays.
 
     The instrumental IS ``audio``, overwritten with mix - vocals (saves a full-length copy).
-    ``autocast`` (torch.bfloat16 / torch.float16) applies on a GPU only.
     """
     audio = valid_audio(audio)
-    device = device or next(model.parameters()).device
-    window, overlap = int(window_s * sample_rate), int(overlap_s * sample_rate)
-    if not 0 <= 2 * overlap < window:
-        raise ValueError(f"windows of {window_s} s cannot overlap by {overlap_s} s on both sides")
-    bounds = window_bounds(audio.shape[1], window=window, overlap=overlap)
-    pairs = channel_pairs(audio.shape[0])
-    vocals = np.zeros_like(audio)
-    tracker = _Progress(len(bounds) * len(pairs), progress)
-    for rows in pairs:
-        # demucs normalises the whole track before separating; so do we, per channel pair.
-        mean, std = _mean_std(audio, rows)
-        scale = std if std > 1e-8 else 1.0
-        for number, (start, stop) in enumerate(bounds):
-            mix = (audio[rows, start:stop] - mean) / scale
-            estimate = _vocals_of(
-                model, _model_input(mix, sample_rate=sample_rate, model_rate=model.samplerate),
-                device=device, batch=gpu_batch, autocast=autocast, within=tracker.within,
-            )
-            estimate = _back_to_input(estimate, channels=len(rows), size=stop - start,
-                                      sample_rate=sample_rate, model_rate=model.samplerate)
-            weight = crossfade(stop - start, fade_in=overlap if number else 0,
-                               fade_out=overlap if stop < audio.shape[1] else 0)
-            vocals[rows, start:stop] += estimate * (weight * scale)
-            tracker.unit_done()
+    vocals = np.empty_like(audio)
+    separate_into(
+        source=ArrayBlocks(audio),
+        vocals=ArrayWriter(vocals),
+        sample_rate=sample_rate,
+        model=model,
+        progress=progress,
+        window_s=window_s,
+        overlap_s=overlap_s,
+        device=device,
+        gpu_batch=gpu_batch,
+        autocast=autocast,
+    )
     np.subtract(audio, vocals, out=audio)
     return vocals, audio

@@ -35,9 +35,15 @@ def _triangle(size: int) -> torch.Tensor:
     return weight / weight.max()
 
 
-def apply_batched(model, mix: torch.Tensor, *, device: torch.device, batch: int,
-                  autocast: torch.dtype | None = None,
-                  progress: Callable[[float], None] | None = None) -> torch.Tensor:
+def apply_batched(
+    model,
+    mix: torch.Tensor,
+    *,
+    device: torch.device,
+    batch: int,
+    autocast: torch.dtype | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> torch.Tensor:
     """(channels, n) mix -> (sources, channels, n) on the CPU, as float32."""
     size = _segment_samples(model)
     length = mix.shape[-1]

@@ -19,6 +19,10 @@ class JobKind:
     serializer_path: str  # dotted path of the status serializer
     processor_path: str  # dotted path of ``process(job, audio, *, sample_rate, progress)``
     queue: str = "cpu"  # "gpu" for model jobs
+    # True: the processor is ``process(job, source: RawAudio, *, sample_rate, progress,
+    # scratch)``, reads its input window by window from a temporary file and may return
+    # block sources (jobs.tasks): memory stays flat in the file's length.
+    streams_audio: bool = False
     _cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def _load(self, path: str) -> Any:

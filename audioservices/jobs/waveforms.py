@@ -29,12 +29,13 @@ def _save(audio_name: str, bounds: np.ndarray, color: tuple[int, int, int]) -> s
 def waveforms_save(
     *, original_name: str, original: np.ndarray, outputs: dict[str, np.ndarray]
 ) -> list[str]:
-    """Draw the input's envelope and each output (stored name -> audio); return the names."""
+    """Draw the input's envelope and each output's (stored name -> envelope, as made by
+    ``waveform.EnvelopeBuilder`` while the audio streamed past); return the names."""
     written: list[str] = []
     try:
         written.append(_save(original_name, original, waveform.INPUT_COLOR))
-        for name, audio in outputs.items():
-            written.append(_save(name, waveform.envelope(audio), waveform.OUTPUT_COLOR))
+        for name, bounds in outputs.items():
+            written.append(_save(name, bounds, waveform.OUTPUT_COLOR))
     except Exception:
         logger.exception("waveform pictures for %s not drawn", original_name)
     return written

@@ -1,6 +1,8 @@
 """Spec §2 through the API: a real worker separates with the small HTDemucs from MODELS_DIR."""
 
 import itertools
+import os
+import secrets
 import time
 from pathlib import Path
 
@@ -44,13 +46,17 @@ def read(url: str) -> tuple:
 
 @through_worker
 @pytest.mark.usefixtures("celery_worker", "tiny_model_installed")
-@pytest.mark.parametrize(("fmt", "rate", "channels"),
-                         [("wav", 44100, 2), ("mp3", 44100, 2), ("m4a", 48000, 1), ("flac", 22050, 1)])
+@pytest.mark.parametrize(
+    ("fmt", "rate", "channels"),
+    [("wav", 44100, 2), ("mp3", 44100, 2), ("m4a", 48000, 1), ("flac", 22050, 1)],
+)
 def test_separation_keeps_the_input_format(tmp_path, alice, client_for, fmt, rate, channels):
     client = client_for(alice)
     audio = signals.tone(3.0, sample_rate=rate, channels=channels, amplitude=0.05)
     data = signals.encoded(audio, sample_rate=rate, fmt=fmt, tmp_path=tmp_path)
-    response = client.post("/api/vocal/separate/", {"audio_file": signals.upload(data, f"song.{fmt}")})
+    response = client.post(
+        "/api/vocal/separate/", {"audio_file": signals.upload(data, f"song.{fmt}")}
+    )
     assert response.status_code == 200, response.content
     assert response.json()["status"] == "success"
     assert response.json()["message"] == "Vocal separation started"
@@ -76,8 +82,9 @@ def test_float_wav_stems_add_up_to_the_upload(tmp_path, alice, client_for):
     path = tmp_path / "song.wav"
     sf.write(str(path), mix.T, 44100, subtype="FLOAT")
     client = client_for(alice)
-    file_id = client.post("/api/vocal/separate/", {"audio_file": signals.upload(
-        path.read_bytes(), "song.wav")}).json()["file_id"]
+    file_id = client.post(
+        "/api/vocal/separate/", {"audio_file": signals.upload(path.read_bytes(), "song.wav")}
+    ).json()["file_id"]
     body, _ = poll(client, file_id)
     (_, vocals), (_, instrumental) = read(body["vocals_url"]), read(body["instrumental_url"])
     np.testing.assert_allclose(vocals + instrumental, mix, atol=1e-6)
@@ -92,8 +99,12 @@ def test_missing_weights_end_the_job_in_error_with_how_to_fetch(
     stored = settings.MEDIA_ROOT / "uploads" / "vocal_separation" / "original" / "song.wav"
     stored.parent.mkdir(parents=True, exist_ok=True)
     sf.write(str(stored), signals.tone(1.0).T, 44100)
-    job = VocalJob.objects.create(owner=alice, original_file=str(stored.relative_to(
-        settings.MEDIA_ROOT)), original_filename="song.wav", audio_format="wav")
+    job = VocalJob.objects.create(
+        owner=alice,
+        original_file=str(stored.relative_to(settings.MEDIA_ROOT)),
+        original_filename="song.wav",
+        audio_format="wav",
+    )
     run_job("vocal", job.pk)  # the task itself, in this process, so it sees these settings
     body = client_for(alice).get(f"/api/vocal/files/{job.pk}/status/").json()
     assert body["status"] == "error"
@@ -114,7 +125,8 @@ def test_no_file_is_400_in_the_spec_shape(alice, client_for):
 @pytest.mark.django_db
 def test_what_is_not_audio_is_415(alice, client_for):
     response = client_for(alice).post(
-        "/api/vocal/separate/", {"audio_file": signals.upload(b"<html>no</html>", "song.mp3")})
+        "/api/vocal/separate/", {"audio_file": signals.upload(b"<html>no</html>", "song.mp3")}
+    )
     assert response.status_code == 415
     assert response.json()["status"] == "error"
 
@@ -128,8 +140,78 @@ def test_anonymous_is_403(url):
 @pytest.mark.django_db
 def test_list_shows_only_the_owners_jobs(tmp_path, alice, bob, client_for):
     data = signals.encoded(signals.tone(1.0), sample_rate=44100, fmt="wav", tmp_path=tmp_path)
-    mine = client_for(alice).post("/api/vocal/separate/", {"audio_file": signals.upload(
-        data, "mine.wav")}).json()["file_id"]
+    mine = (
+        client_for(alice)
+        .post("/api/vocal/separate/", {"audio_file": signals.upload(data, "mine.wav")})
+        .json()["file_id"]
+    )
     client_for(bob).post("/api/vocal/separate/", {"audio_file": signals.upload(data, "bob.wav")})
     files = client_for(alice).get("/api/vocal/files/").json()["files"]
     assert [(f["id"], f["filename"], f["status"]) for f in files] == [(mine, "mine.wav", "pending")]
+
+
+def stored_job(owner, audio: np.ndarray, *, subtype: str = "FLOAT") -> VocalJob:
+    """A job on a float WAV written straight into MEDIA_ROOT, for run_job in this process."""
+    folder = settings.MEDIA_ROOT / "uploads" / "vocal_separation" / "original"
+    stored = folder / f"{secrets.token_hex(8)}.wav"  # other tests' outputs stay in MEDIA_ROOT
+    stored.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(str(stored), audio.T, 44100, subtype=subtype)
+    return VocalJob.objects.create(
+        owner=owner,
+        original_file=str(stored.relative_to(settings.MEDIA_ROOT)),
+        original_filename="mix.wav",
+        audio_format="wav",
+    )
+
+
+def open_files_in(folder: Path) -> list[str]:
+    links = (
+        os.readlink(f"/proc/self/fd/{fd}")
+        for fd in os.listdir("/proc/self/fd")
+        if os.path.exists(f"/proc/self/fd/{fd}")
+    )
+    return [link for link in links if link.startswith(str(folder))]
+
+
+@through_worker
+@pytest.mark.usefixtures("tiny_model_installed")
+def test_the_job_streams_through_scratch_files_and_leaves_none(
+    tmp_path, settings, alice, client_for
+):
+    settings.JOB_SCRATCH_DIR = tmp_path / "scratch"
+    settings.JOB_SCRATCH_DIR.mkdir()
+    mix = signals.tone(3.0, channels=2, amplitude=0.2)
+    job = stored_job(alice, mix)
+    run_job("vocal", job.pk)
+    body = client_for(alice).get(f"/api/vocal/files/{job.pk}/status/").json()
+    assert body["status"] == "completed", body
+    (_, vocals), (_, instrumental) = read(body["vocals_url"]), read(body["instrumental_url"])
+    np.testing.assert_allclose(vocals + instrumental, mix, atol=1e-6)
+    assert list(settings.JOB_SCRATCH_DIR.iterdir()) == []
+    assert open_files_in(settings.JOB_SCRATCH_DIR) == []
+
+
+@through_worker
+def test_a_failed_job_leaves_no_scratch_or_output_files(tmp_path, settings, alice, client_for):
+    settings.JOB_SCRATCH_DIR = tmp_path / "scratch"
+    settings.JOB_SCRATCH_DIR.mkdir()
+    settings.MODELS_DIR = tmp_path / "no-models"  # fails after the input is decoded to scratch
+    job = stored_job(alice, signals.tone(2.0))
+    run_job("vocal", job.pk)
+    body = client_for(alice).get(f"/api/vocal/files/{job.pk}/status/").json()
+    assert body["status"] == "error"
+    assert list(settings.JOB_SCRATCH_DIR.iterdir()) == []
+    assert open_files_in(settings.JOB_SCRATCH_DIR) == []
+    stem = Path(job.original_file.name).stem
+    assert not list((settings.MEDIA_ROOT / "uploads" / "vocal_separation").rglob(f"{stem}_*"))
+
+
+@through_worker
+@pytest.mark.usefixtures("tiny_model_installed")
+def test_the_scratch_folder_is_where_the_job_decodes(tmp_path, settings, alice, client_for):
+    settings.JOB_SCRATCH_DIR = tmp_path / "not-there"
+    job = stored_job(alice, signals.tone(2.0))
+    run_job("vocal", job.pk)
+    body = client_for(alice).get(f"/api/vocal/files/{job.pk}/status/").json()
+    assert body["status"] == "error"
+    assert body["vocals_url"] is None
