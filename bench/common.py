@@ -82,14 +82,19 @@ def main_with_options(
     table(script, name(args), args.sizes, sys.argv[1:])
 
 
+def child_result(args: list[str]) -> dict:
+    """Run this interpreter on ``args`` in a fresh process (its own peak RSS) and return the JSON
+    object it prints on its last line."""
+    out = subprocess.run([sys.executable, *args], capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def table(script: str, name: str, sizes: list[float], options: list[str]) -> None:
     print(f"| {name} | minutes | seconds | x real time | CPU s | first call s | peak RSS MB "
           "| audio MB |")
     print("|---|---|---|---|---|---|---|---|")
     for minutes in sizes:
-        out = subprocess.run([sys.executable, script, *options, "--child", str(minutes)],
-                             capture_output=True, text=True, check=True).stdout
-        r = json.loads(out.strip().splitlines()[-1])
+        r = child_result([script, *options, "--child", str(minutes)])
         print(f"| {name} | {minutes:g} | {r['seconds']:.2f} | {r['rtf']:.0f}x | {r['cpu_s']:.2f} | "
               f"{r['first_call_s']:.2f} | {r['peak_rss_mb']:.0f} | {r['audio_mb']:.0f} |",
               flush=True)

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from common import ROOT
+from common import ROOT, child_result
 
 from speaker.calibration import Calibration, LogisticMap, is_calibrated, load_calibration
 from speaker.encoders import ecapa_present, load_encoder
@@ -113,13 +112,7 @@ def speed(encoders: list[str], sizes: list[float]) -> None:
     print("|---|---|---|---|---|---|---|")
     for name in encoders:
         for minutes in sizes:
-            out = subprocess.run(
-                [sys.executable, __file__, "--child", name, str(minutes)],
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout
-            r = json.loads(out.strip().splitlines()[-1])
+            r = child_result([__file__, "--child", name, str(minutes)])
             print(
                 f"| {name} | {minutes:g} | {r['seconds']:.1f} | {r['rtf']:.1f}x | "
                 f"{r['cpu_seconds']:.1f} | {r['cpu_rtf']:.1f}x | {r['peak_rss_mb']:.0f} |",

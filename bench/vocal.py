@@ -25,8 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import subprocess
-import sys
 import tempfile
 import time
 from fractions import Fraction
@@ -35,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 import torch
-from common import RATE, ROOT, long_signal, measure
+from common import RATE, ROOT, child_result, long_signal, measure
 from demucs.htdemucs import HTDemucs
 
 from vocal import engine
@@ -169,9 +167,8 @@ def memory_table(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="vocal-bench-") as folder:
         source = Path(folder) / "input.wav"
         write_long_wav(source, args.memory_minutes)
-        out = subprocess.run(
+        r = child_result(
             [
-                sys.executable,
                 __file__,
                 "--memory-child",
                 str(source),
@@ -181,12 +178,8 @@ def memory_table(args: argparse.Namespace) -> None:
                 args.path,
                 "--threads",
                 str(args.threads),
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    r = json.loads(out.strip().splitlines()[-1])
+            ]
+        )
     print(
         "| path | model | minutes | peak RSS MB | RSS with model, before the job MB | audio MB "
         "| CPU s | seconds |\n|---|---|---|---|---|---|---|---|"
@@ -250,9 +243,8 @@ def table(args: argparse.Namespace) -> None:
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for minutes in args.sizes:
-        out = subprocess.run(
+        r = child_result(
             [
-                sys.executable,
                 __file__,
                 "--child",
                 str(minutes),
@@ -262,12 +254,8 @@ def table(args: argparse.Namespace) -> None:
                 args.autocast,
                 "--threads",
                 str(args.threads),
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-        r = json.loads(out.strip().splitlines()[-1])
+            ]
+        )
         label = args.device + (f"+{args.autocast}" if args.autocast else "")
         print(
             f"| {label} | {args.threads} | {minutes:g} | {r['seconds']:.1f} | {r['rtf']:.2f}x | "
