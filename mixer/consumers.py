@@ -33,7 +33,17 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.db import DatabaseError
 
-from mixer import dsp, errors, inputs, mobile, processing, stats, stream_events, streams
+from mixer import (
+    dsp,
+    errors,
+    frames,
+    inputs,
+    mobile,
+    processing,
+    stats,
+    stream_events,
+    streams,
+)
 from mixer.dsp import FrameError, SettingsError
 from mixer.errors import MixerError
 from mixer.framing import WIRE_DTYPE, FrameCountError, frames_from_message
@@ -62,9 +72,7 @@ def _authenticate(raw: Any) -> ApiKey:
 def _rate_limit(key: ApiKey) -> None:
     status = rate_limit_hit(key=key)
     if status.exceeded:
-        raise MixerError(errors.RATE_LIMIT_EXCEEDED, "Too many requests for this API key's "
-                         "tier.", details={"retryAfter": max(int(status.reset - time.time()), 1)},
-                         status_code=403)
+        raise errors.rate_limit_error(status.retry_after_s())
 
 
 def _record(key: ApiKey, failed: bool, frame: tuple[float, str | None] | None) -> None:
@@ -107,10 +115,6 @@ def _frames_process(stream: StreamSession, frames: np.ndarray
                         "chunkSize": dsp.FRAME_SIZE, "processed": True,
                         "metrics": frame_metrics(out)})
     return processed[:len(entries)], entries, dropped
-
-
-def _config_error(exc: SettingsError) -> MixerError:
-    return inputs.config_error({f"config.{k}": v for k, v in exc.errors.items()})
 
 
 _stats_record = database_sync_to_async(stream_events.stream_stats_record)
@@ -231,12 +235,10 @@ class MixerSocketConsumer(AsyncWebsocketConsumer):
         try:
             out = self.chain.process(frame, overrides=overrides)
         except SettingsError as exc:
-            raise _config_error(exc) from None
-        applied = out.settings.to_dict()
+            raise inputs.settings_error(exc) from None
         await self._reply("processed", message_id, {
             "processedBuffer": out.result.samples.tolist(), "metrics": frame_metrics(out),
-            "appliedSettings": {name: applied[name] for name in
-                                ("noiseGate", "compressor", "eq", "limiter", "gain", "bypass")}})
+            "appliedSettings": frames.applied_settings(out.settings)})
         await database_sync_to_async(_record)(self.key, False, (out.seconds * 1000, out.genre))
 
     async def _stream(self, message_id: Any, data: dict[str, Any]) -> None:
@@ -246,7 +248,7 @@ class MixerSocketConsumer(AsyncWebsocketConsumer):
         try:
             config_check(config)
         except SettingsError as exc:
-            raise _config_error(exc) from None
+            raise inputs.settings_error(exc) from None
         session_id = data.get("sessionId") or session_id_new("ws")
         if not isinstance(session_id, str) or not streams.STREAM_ID.match(session_id):
             raise MixerError(errors.INVALID_STREAM_ID,
@@ -298,7 +300,7 @@ class MixerSocketConsumer(AsyncWebsocketConsumer):
             applied, _, _ = processing.settings_resolve(
                 key=self.key, config=config, frame=np.zeros(dsp.FRAME_SIZE, np.float32))
         except SettingsError as exc:
-            raise _config_error(exc) from None
+            raise inputs.settings_error(exc) from None
         self.config = config
         for session in (self.chain, self.stream):
             if session is not None:

@@ -55,7 +55,7 @@ def frame_answer(
             state=state,
         )
     except SettingsError as exc:
-        raise inputs.config_error({f"config.{k}": v for k, v in exc.errors.items()}) from None
+        raise inputs.settings_error(exc) from None
     latency_ms = (time.perf_counter() - started) * 1000
     stats.request_record(
         key=key,
@@ -68,14 +68,7 @@ def frame_answer(
     pipe.execute()
     return {
         "processedBuffer": out.result.samples,  # float32 array: mixer.jsonio writes it
-        "metrics": {
-            "peak": out.result.peak_db,
-            "rms": out.result.rms_db,
-            "lufs": out.lufs,
-            "genre": out.genre,
-            "confidence": out.confidence,
-            "processingTime": round(out.seconds * 1000, 4),
-        },
+        "metrics": processing.frame_metrics(out),
         "appliedSettings": applied_settings(out.settings),
     }
 

@@ -69,6 +69,11 @@ def config_error(fields: dict[str, str]) -> MixerError:
     return MixerError(errors.INVALID_CONFIG, "Invalid configuration.", details={"fields": fields})
 
 
+def settings_error(exc: dsp.SettingsError) -> MixerError:
+    """The 400 for settings the chain refused: their fields under ``config.``."""
+    return config_error({f"config.{k}": v for k, v in exc.errors.items()})
+
+
 AUDIO_FORMAT = {"sampleRate": dsp.SAMPLE_RATE, "frameSize": dsp.FRAME_SIZE, "bitDepth": 32}
 
 

@@ -32,6 +32,22 @@ class FrameOutcome:
     seconds: float  # chain + meter time
 
 
+def frame_metrics(outcome: FrameOutcome) -> dict[str, Any]:
+    """The ``metrics`` object of a processed frame (``/process-audio``, SSE, ``/ws``)."""
+    return {"peak": outcome.result.peak_db, "rms": outcome.result.rms_db, "lufs": outcome.lufs,
+            "genre": outcome.genre, "confidence": outcome.confidence,
+            "processingTime": round(outcome.seconds * 1000, 4)}
+
+
+def chain_run(frame: np.ndarray, *, settings: ChainSettings,
+              state: streams.StreamState) -> tuple[dsp.ProcessResult, float, float]:
+    """The chain and the stream's loudness meter on one frame: (result, LUFS, seconds)."""
+    start = time.perf_counter()
+    result = dsp.process(frame, settings=settings, state=state.chain)
+    lufs = loudness.meter(result.samples, state.meter)
+    return result, lufs, time.perf_counter() - start
+
+
 def settings_resolve(*, key: ApiKey, config: dict[str, Any], frame: np.ndarray,
                      stream_id: str | None = None
                      ) -> tuple[ChainSettings, str | None, float | None]:
@@ -59,10 +75,7 @@ def frame_process(*, key: ApiKey, frame: np.ndarray, config: dict[str, Any],
     if state is None:
         state = (streams.stream_load(key=key, stream_id=stream_id) if stream_id
                  else streams.fresh_state())
-    start = time.perf_counter()
-    result = dsp.process(frame, settings=chain_settings, state=state.chain)
-    lufs = loudness.meter(result.samples, state.meter)
-    seconds = time.perf_counter() - start
+    result, lufs, seconds = chain_run(frame, settings=chain_settings, state=state)
     if stream_id:
         streams.stream_save(key=key, stream_id=stream_id, state=state, pipe=redis_pipe)
     metrics.frame_observe(seconds=seconds, samples=frame.size)

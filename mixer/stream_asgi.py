@@ -81,7 +81,7 @@ def _options(headers: dict[str, str]) -> tuple[dict[str, Any], str]:
     except json.JSONDecodeError:
         raise MixerError(errors.INVALID_JSON, "X-Mixer-Config must be a JSON object.") from None
     except SettingsError as exc:
-        raise inputs.config_error({f"config.{k}": v for k, v in exc.errors.items()}) from None
+        raise inputs.settings_error(exc) from None
     stream_id = headers.get("x-stream-id")
     if stream_id is not None and not streams.STREAM_ID.match(stream_id):
         raise MixerError(errors.INVALID_STREAM_ID,
@@ -102,8 +102,7 @@ def _admit(headers: dict[str, str]) -> tuple[ApiKey, RateLimitStatus]:
     except redis.RedisError:
         raise _unavailable() from None
     if limit.exceeded:
-        wait = max(int(limit.reset - time.time()), 1)
-        raise _RateLimited(limit, wait)
+        raise _RateLimited(limit)
     return key, limit
 
 
@@ -114,10 +113,13 @@ def _unavailable() -> MixerError:
 
 
 class _RateLimited(MixerError):
-    def __init__(self, limit: RateLimitStatus, wait: int) -> None:
-        super().__init__(errors.RATE_LIMIT_EXCEEDED, "Too many requests for this API key's "
-                         "tier.", details={"retryAfter": wait}, status_code=403)
-        self.limit, self.wait = limit, wait
+    """The spec's 403, carrying the window for the rate-limit headers."""
+
+    def __init__(self, limit: RateLimitStatus) -> None:
+        self.limit, self.wait = limit, limit.retry_after_s()
+        base = errors.rate_limit_error(self.wait)
+        super().__init__(base.code, base.message, details=base.details,
+                         status_code=base.status_code)
 
 
 _stats_record = database_sync_to_async(stream_events.stream_stats_record)

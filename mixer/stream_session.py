@@ -18,9 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from mixer import dsp, loudness, metrics, processing, streams
+from mixer import dsp, metrics, processing, streams
 from mixer.dsp import ChainSettings
 from mixer.models import ApiKey
+from mixer.processing import frame_metrics  # noqa: F401 (the streams' import point)
 
 
 def config_merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
@@ -80,10 +81,8 @@ class StreamSession:
                                                              frame=frame)
             resolved = self._resolved
         chain_settings, genre, confidence = resolved
-        start = time.perf_counter()
-        result = dsp.process(frame, settings=chain_settings, state=self.state.chain)
-        lufs = loudness.meter(result.samples, self.state.meter)
-        seconds = time.perf_counter() - start
+        result, lufs, seconds = processing.chain_run(frame, settings=chain_settings,
+                                                     state=self.state)
         if self._unobserved is None:
             metrics.frame_observe(seconds=seconds, samples=frame.size)
         else:
@@ -126,8 +125,3 @@ class StreamSession:
         return (self.last.genre, self.last.confidence) if self.last else (None, None)
 
 
-def frame_metrics(outcome: processing.FrameOutcome) -> dict[str, Any]:
-    """The ``metrics`` object of ``/process-audio``, for one streamed frame."""
-    return {"peak": outcome.result.peak_db, "rms": outcome.result.rms_db, "lufs": outcome.lufs,
-            "genre": outcome.genre, "confidence": outcome.confidence,
-            "processingTime": round(outcome.seconds * 1000, 4)}

@@ -43,9 +43,8 @@ def _decode(blob: bytes) -> StreamState | None:
     if flat.size != sum(_SIZES):  # written by a build with another layout: start afresh
         return None
     values, meter = np.split(flat.copy(), [_SIZES[0]])
-    chain = dsp.new_state()
-    chain.values = values
-    return StreamState(chain=chain, meter=meter)
+    return StreamState(chain=dsp.ChainState(values=values, sample_rate=dsp.SAMPLE_RATE),
+                       meter=meter)
 
 
 def stream_load(*, key: ApiKey, stream_id: str) -> StreamState:
