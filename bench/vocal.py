@@ -36,11 +36,12 @@ import torch
 from common import RATE, ROOT, child_result, long_signal, measure
 from demucs.htdemucs import HTDemucs
 
+from tests import signals
 from vocal import engine
 
 AUTOCAST = {"bf16": torch.bfloat16, "fp16": torch.float16}
 MAX_DURATION_S = 4 * 3600.0  # past the service's hour: the bench measures longer files too
-STEMS = ROOT.parent / "shared" / "data" / "dev" / "music" / "stems"
+STEMS = signals.DATA / "music" / "stems"
 
 
 def htdemucs_full(device: torch.device) -> HTDemucs:

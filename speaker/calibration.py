@@ -52,7 +52,11 @@ def _map(entry: dict) -> LogisticMap:
 
 
 def is_calibrated(encoder: str, path: Path = CALIBRATION_FILE) -> bool:
-    return path.exists() and encoder in json.loads(path.read_text()).get("encoders", {})
+    try:
+        load_calibration(encoder, path)  # cached; a missing one is looked for again next time
+    except CalibrationMissing:
+        return False
+    return True
 
 
 @lru_cache(maxsize=4)

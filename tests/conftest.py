@@ -54,7 +54,10 @@ class Worker:
 
         self.generation += 1
         name = f"test-{os.getpid()}-{self.generation}@localhost"
-        log = open(ROOT / "var" / f"test-worker-{os.getpid()}.log", "a")  # noqa: SIM115
+        # A new session starts the log afresh (pids are reused: an old run's lines must not
+        # satisfy a test); restarts within the session append.
+        mode = "w" if self.generation == 1 else "a"
+        log = open(ROOT / "var" / f"test-worker-{os.getpid()}.log", mode)  # noqa: SIM115
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "audioservices", "worker", "-P", "prefork", "-c", "1",
              "-Q", "cpu,gpu", "-n", name, "--without-mingle", "--without-gossip"],

@@ -26,7 +26,7 @@ KEPT_SUBTYPES = {"PCM_16", "PCM_24", "PCM_32", "FLOAT", "DOUBLE"}
 
 
 class _Growable:
-    """A (channels, n) float32 buffer that grows by doubling, refusing to pass ``limit``."""
+    """A (channels, n) float32 buffer that grows by doubling, never past ``limit``."""
 
     def __init__(self, channels: int, capacity: int, limit: int) -> None:
         self.data = np.empty((channels, max(1, min(capacity, limit))), dtype=np.float32)
@@ -34,9 +34,7 @@ class _Growable:
         self.limit = limit
 
     def append(self, block: np.ndarray) -> None:
-        end = self.size + block.shape[1]
-        if end > self.limit:
-            raise OverflowError(end)
+        end = self.size + block.shape[1]  # decode_blocks refuses input past ``limit`` first
         if end > self.data.shape[1]:
             grown = np.empty((self.data.shape[0], min(self.limit, 2 * end)), dtype=np.float32)
             grown[:, : self.size] = self.data[:, : self.size]

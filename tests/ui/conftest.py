@@ -5,32 +5,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-import requests
 from django.conf import settings
 from django.db import connection
 
 from tests.conftest import ROOT, _database_url
-from tests.test_embedded_defaults import free_port
+from tests.test_embedded_defaults import free_port, wait_until_up
 
 CHROMIUM = Path("/usr/bin/chromium")
-
-
-def wait_until_answering(url: str, process: subprocess.Popen, timeout: float = 90.0) -> None:
-    # The first request of a fresh server can be slow on a busy machine: retry on timeouts too.
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("daphne exited during start-up; see var/test-daphne-*.log")
-        try:
-            requests.get(url, timeout=5)
-            return
-        except requests.RequestException:
-            time.sleep(0.3)
-    raise RuntimeError(f"daphne did not answer {url} in {timeout} s")
 
 
 @pytest.fixture
@@ -47,7 +31,7 @@ def asgi_server(transactional_db, celery_worker):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_until_answering(base + "/accounts/login/", process)
+        wait_until_up(base + "/accounts/login/", process, timeout=90.0)
         yield base
     finally:
         process.terminate()
