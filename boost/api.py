@@ -7,8 +7,7 @@ from audioservices.jobs.api import (
     JobUploadApi,
     boost_level_field,
 )
-
-NO_FILE = "No file provided"
+from audioservices.jobs.errors import NO_FILE
 
 
 class BoostUploadApi(JobUploadApi):

@@ -7,8 +7,7 @@ from audioservices.jobs.api import (
     JobUploadApi,
     boost_level_field,
 )
-
-BOTH_FILES_REQUIRED = "Both conversation file and target speaker file are required"
+from audioservices.jobs.errors import BOTH_FILES_REQUIRED
 
 
 class SpeakerExtractApi(JobUploadApi):

@@ -3,7 +3,7 @@
 import numpy as np
 from django.conf import settings
 
-from audioservices.audio.loudness import BOOST_GAIN_DB, boost
+from audioservices.audio.loudness import OptionalBoost
 from audioservices.jobs.services import ProgressRecorder
 from audioservices.jobs.tasks import JobError, JobResult, input_audio
 from speaker.calibration import CalibrationMissing, load_calibration
@@ -17,22 +17,17 @@ def speaker_job_process(
 ) -> JobResult:
     target, target_rate = input_audio(job, "target_file")
     name = resolve_encoder_name(settings.SPEAKER_ENCODER, models_dir=settings.MODELS_DIR)
-    gain_db = BOOST_GAIN_DB.get(job.boost_level)
-    share = 0.9 if gain_db else 1.0
+    then = OptionalBoost(level=job.boost_level, progress=progress, engine_share=0.9)
     try:
         calibration = load_calibration(name)
         extraction = extract_speaker(
             audio, sample_rate=sample_rate, target=target, target_sample_rate=target_rate,
             encoder=load_encoder(name, models_dir=settings.MODELS_DIR), calibration=calibration,
-            progress=lambda f: progress(share * f),
+            progress=then.engine_progress,
         )
     except (TargetSampleError, CalibrationMissing) as exc:
         raise JobError(str(exc)) from exc
     fields = {"similarity_score": extraction.similarity_score, "encoder": name,
               "timeline": extraction.timeline_json()}
-    if gain_db is None:
-        return JobResult(outputs={"extracted_file": extraction.audio}, extra_fields=fields)
-    boosted, report = boost(extraction.audio, sample_rate=sample_rate, gain_db=gain_db,
-                            progress=lambda f: progress(share + (1 - share) * f))
-    return JobResult(outputs={"extracted_file": boosted}, report=report.as_json(),
-                     extra_fields=fields)
+    out, report = then.apply(extraction.audio, sample_rate=sample_rate)
+    return JobResult(outputs={"extracted_file": out}, report=report, extra_fields=fields)

@@ -1,6 +1,5 @@
 from audioservices.jobs.api import JobDeleteApi, JobListApi, JobStatusApi, JobUploadApi
-
-NO_FILE = "No file provided"
+from audioservices.jobs.errors import NO_FILE
 
 
 class VocalSeparateApi(JobUploadApi):

@@ -178,3 +178,27 @@ def boost(
     return audio, LoudnessReport(
         input_lufs, output_lufs, input_tp, output_tp, gain_db, applied, limited.deepest_cut_db
     )
+
+
+@dataclass(frozen=True)
+class OptionalBoost:
+    """A job's optional boost after its engine (denoise, speaker): ``level`` is "none" or
+    2x-5x. When a boost follows, the engine reports the first ``engine_share`` of the job's
+    ``progress`` and the boost the rest; without one the engine reports all of it."""
+
+    level: str
+    progress: Progress
+    engine_share: float
+
+    def engine_progress(self, fraction: float) -> None:
+        self.progress(fraction * (self.engine_share if self.level in BOOST_GAIN_DB else 1.0))
+
+    def apply(self, audio: np.ndarray, *, sample_rate: int) -> tuple[np.ndarray, dict]:
+        """``audio`` boosted (in place) and the report's JSON, or both untouched and ``{}``."""
+        gain_db = BOOST_GAIN_DB.get(self.level)
+        if gain_db is None:
+            return audio, {}
+        share = self.engine_share
+        boosted, report = boost(audio, sample_rate=sample_rate, gain_db=gain_db,
+                                progress=lambda f: self.progress(share + (1 - share) * f))
+        return boosted, report.as_json()

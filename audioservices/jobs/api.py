@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from django.conf import settings
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
@@ -29,7 +28,7 @@ from audioservices.jobs.schema import (
     file_list,
     upload_request,
 )
-from audioservices.jobs.uploads import upload_too_large
+from audioservices.jobs.uploads import upload_limit_mb, upload_too_large
 
 
 def boost_level_field(*, default: str, allow_none: bool = True) -> serializers.ChoiceField:
@@ -82,8 +81,7 @@ class JobUploadApi(JobApi):
     def post(self, request: Request) -> Response:
         upload = request.FILES.get(self.file_field)
         if upload_too_large(request._request):
-            limit = round(settings.UPLOAD_MAX_BYTES / (1024 * 1024), 1)
-            raise ServiceError(TOO_LARGE.format(limit=limit), status_code=413)
+            raise ServiceError(TOO_LARGE.format(limit=upload_limit_mb()), status_code=413)
         extra_uploads = {field: request.FILES.get(form_field)
                          for form_field, field in self.extra_file_fields.items()}
         if upload is None or None in extra_uploads.values():

@@ -18,6 +18,8 @@ from rest_framework.views import exception_handler
 from audioservices.audio.errors import InvalidAudio
 
 NO_AUDIO_FILE = "No audio file provided"
+NO_FILE = "No file provided"  # the spec's words for vocal and boost
+BOTH_FILES_REQUIRED = "Both conversation file and target speaker file are required"
 FILE_NOT_FOUND = "File not found"
 TOO_LARGE = "File too large: the limit is {limit:g} MB."
 BAD_BOOST_LEVEL = "Invalid boost_level {value!r}: use one of {allowed}."

@@ -39,3 +39,8 @@ class SizeLimitedUploadHandler(FileUploadHandler):
 
     def file_complete(self, file_size: int) -> None:
         return None
+
+
+def upload_limit_mb() -> float:
+    """``UPLOAD_MAX_BYTES`` in MB, one decimal: the figure the 413 message and the page show."""
+    return round(settings.UPLOAD_MAX_BYTES / (1024 * 1024), 1)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from audioservices.jobs import registry
-from audioservices.jobs.errors import NO_AUDIO_FILE
+from audioservices.jobs.errors import BOTH_FILES_REQUIRED, NO_AUDIO_FILE, NO_FILE
 from audioservices.jobs.models import BoostLevel, JobStatus
 
 LEVELS = tuple(BoostLevel.values)
@@ -68,11 +68,11 @@ TABS = (
         fields=(_audio(),),
         outputs=(MediaField("vocals_url", "Vocals"),
                  MediaField("instrumental_url", "Instrumental")),
-        failed_status=JobStatus.ERROR, missing_file_message="No file provided"),
+        failed_status=JobStatus.ERROR, missing_file_message=NO_FILE),
     Tab("boost", "Audio boost", "/api/boost/upload/", "/api/boost/files/",
         fields=(_audio(), _level(LEVELS_WITHOUT_NONE, "3x")),
         outputs=(MediaField("boosted_url", "Boosted"),),
-        missing_file_message="No file provided"),
+        missing_file_message=NO_FILE),
     Tab("speaker", "Speaker extraction", "/api/speaker/extract/", "/api/speaker/files/",
         fields=(_audio("conversation_file", "Conversation"),
                 _audio("target_speaker_file", "Target speaker sample"),
@@ -81,7 +81,7 @@ TABS = (
         inputs=(MediaField("conversation_url", "Conversation"),
                 MediaField("target_url", "Target sample")),
         filename_key="conversation_filename",
-        missing_file_message="Both conversation file and target speaker file are required",
+        missing_file_message=BOTH_FILES_REQUIRED,
         show_similarity=True),
 )
 

@@ -8,13 +8,10 @@ from django.views.generic import TemplateView
 from audioservices.audio.errors import UNSUPPORTED_TYPE
 from audioservices.audio.validate import FORMATS
 from audioservices.jobs.errors import TOO_LARGE
+from audioservices.jobs.uploads import upload_limit_mb
 from audioservices.ui.tabs import tabs_as_json
 
 POLL_INTERVAL_MS = 4000  # the spec asks clients to poll every 3-5 s
-
-
-def upload_limit_mb() -> float:
-    return round(settings.UPLOAD_MAX_BYTES / (1024 * 1024), 1)  # as the upload API rounds it
 
 
 def page_config() -> dict:

@@ -4,7 +4,7 @@ import pytest
 from django.conf import settings
 
 from audioservices.audio.errors import UNSUPPORTED_TYPE
-from speaker.api import BOTH_FILES_REQUIRED
+from audioservices.jobs.errors import BOTH_FILES_REQUIRED
 from tests import signals
 
 pytestmark = pytest.mark.django_db
