@@ -2,14 +2,13 @@
 
 import pytest
 import soundfile as sf
-from django.conf import settings as django_settings
 
 from audioservices.audio.io import decode
 from audioservices.audio.validate import probe
 from denoise.engine import ENGINE_NAMES
 from denoise.models import DenoiseJob
 from tests import signals
-from tests.helpers import wait_for_job
+from tests.helpers import media_path, wait_for_job
 
 ALLOWED = "spectral, spectral-stationary, dfn3, rnnoise"
 
@@ -41,7 +40,7 @@ def test_each_engine_runs_through_the_api_and_improves_the_recording(
     body = wait_for_job(client, "denoise", response.json()["file_id"], timeout=120)
     assert body["status"] == "completed", body
     assert (body["model"], body["strength"]) == (model, 100)
-    path = django_settings.MEDIA_ROOT / body["denoised_url"].removeprefix("/media/")
+    path = media_path(body["denoised_url"])
     info = probe(path, max_duration_s=3600)
     output = decode(path, info=info, max_duration_s=3600)
     assert (info.sample_rate, info.channels, output.shape[1]) == (16000, 1, noisy.size)

@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 
 from audioservices.jobs.registry import all_kinds
 from tests import signals
+from tests.helpers import media_path
 
 pytestmark = pytest.mark.django_db
 
@@ -88,7 +89,7 @@ def test_owner_delete_removes_job_and_files(
 ):
     client = client_for(alice)
     url = client.get(f"/api/boost/files/{alices_jobs['boost']}/status/").json()["original_url"]
-    path = settings.MEDIA_ROOT / url.removeprefix("/media/")
+    path = media_path(url)
     assert path.exists()
     with django_capture_on_commit_callbacks(execute=True):  # files go once the row is gone
         response = client.delete(f"/api/boost/files/{alices_jobs['boost']}/delete/")

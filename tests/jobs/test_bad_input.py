@@ -3,23 +3,21 @@
 import struct
 
 import pytest
-from django.conf import settings
 
 from audioservices.audio.errors import UNSUPPORTED_TYPE
 from tests import signals
+from tests.helpers import stored_files
 
 pytestmark = pytest.mark.django_db
 
 
-def stored_files() -> list:
-    return [p for p in settings.MEDIA_ROOT.rglob("*") if p.is_file()]
 
 
 @pytest.fixture
 def client(alice, client_for):
-    before = set(stored_files())
+    before = stored_files()
     yield client_for(alice)
-    assert set(stored_files()) == before, "a rejected upload left a file behind"
+    assert stored_files() == before, "a rejected upload left a file behind"
 
 
 def header_only_wav() -> bytes:

@@ -3,12 +3,11 @@
 import numpy as np
 import pytest
 import soundfile as sf
-from django.conf import settings
 
 from audioservices.audio.io import decode
 from audioservices.audio.validate import probe
 from tests import signals
-from tests.helpers import wait_for_job
+from tests.helpers import media_path, wait_for_job
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("celery_worker")]
 
@@ -16,7 +15,7 @@ OUTPUT_URL = {"denoise": "denoised_url", "boost": "boosted_url"}
 
 
 def _output(body: dict, service: str):
-    path = settings.MEDIA_ROOT / body[OUTPUT_URL[service]].removeprefix("/media/")
+    path = media_path(body[OUTPUT_URL[service]])
     info = probe(path, max_duration_s=3600)
     return info, decode(path, info=info, max_duration_s=3600)
 

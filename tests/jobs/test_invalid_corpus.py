@@ -5,7 +5,6 @@ upload endpoint: a 4xx in the spec's body, or a job that ends failed with a mess
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 
 from audioservices.audio import io
@@ -14,7 +13,7 @@ from audioservices.audio.validate import probe
 from audioservices.jobs import registry
 from audioservices.jobs.registry import all_kinds
 from tests import signals
-from tests.helpers import wait_for_job
+from tests.helpers import stored_files, wait_for_job
 
 CORPUS = sorted((Path(__file__).resolve().parents[1] / "fixtures" / "audio" / "invalid").iterdir())
 MAX_DURATION_S = 3600
@@ -35,8 +34,6 @@ def test_the_decoder_refuses_each_file(path):
     assert refused.value.message.endswith(".")
 
 
-def stored_files() -> set[Path]:
-    return {p for p in settings.MEDIA_ROOT.rglob("*") if p.is_file()}
 
 
 @pytest.mark.django_db(transaction=True)

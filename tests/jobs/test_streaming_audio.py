@@ -1,7 +1,6 @@
 """The streaming facility of the job machinery: audio in temporary files, decoded into and
 encoded from block by block, with the same results as the in-memory functions."""
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +11,7 @@ from audioservices.audio.blocks import ArrayBlocks, ArrayWriter, Difference, Raw
 from audioservices.audio.errors import InvalidAudio
 from audioservices.audio.validate import probe
 from tests import signals
+from tests.helpers import descriptors_into
 
 FORMATS = [("wav", 44100, 2), ("flac", 22050, 1), ("mp3", 44100, 2), ("m4a", 48000, 1)]
 
@@ -28,17 +28,6 @@ def raw_of(audio: np.ndarray, *, directory: Path | None = None, block_frames: in
     return raw
 
 
-def descriptors_into(folder: Path) -> list[str]:
-    """What this process's open file descriptors point to inside ``folder``."""
-    targets = []
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            target = os.readlink(f"/proc/self/fd/{fd}")
-        except OSError:  # the descriptor listdir itself used is gone already
-            continue
-        if target.startswith(str(folder)):
-            targets.append(target)
-    return targets
 
 
 def test_raw_audio_reads_back_what_was_appended():

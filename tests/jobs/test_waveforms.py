@@ -5,11 +5,10 @@ import io
 import numpy as np
 import pytest
 import soundfile as sf
-from django.conf import settings
 from PIL import Image
 
 from tests import signals
-from tests.helpers import wait_for_job
+from tests.helpers import media_path, wait_for_job
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("celery_worker")]
 
@@ -52,7 +51,7 @@ def test_pictures_are_the_owners_only_and_go_with_the_job(tmp_path, alice, bob, 
     stranger = client_for(bob).get(picture)
     assert stranger.status_code == 404
     assert stranger.json()["message"] == "File not found"
-    path = settings.MEDIA_ROOT / picture.removeprefix("/media/")
+    path = media_path(picture)
     assert path.exists()
     owner.delete(f"/api/boost/files/{body['id']}/delete/")
     assert not path.exists()

@@ -14,7 +14,7 @@ from django.utils import timezone
 from audioservices.jobs import registry, services, tasks
 from audioservices.jobs.models import JobStatus
 from tests import signals
-from tests.helpers import wait_for_job
+from tests.helpers import stored_files, wait_for_job
 
 pytestmark = pytest.mark.django_db(transaction=True)
 STALE_S = 3.0
@@ -36,8 +36,6 @@ def wait_until_processing(model, job_id: int, timeout: float = 60.0):
     raise AssertionError(f"job {job_id} never started")
 
 
-def media_files() -> set:
-    return {p for p in settings.MEDIA_ROOT.rglob("*") if p.is_file()}
 
 
 def test_a_job_whose_worker_is_killed_completes_exactly_once(
@@ -62,7 +60,7 @@ def test_a_job_whose_worker_is_killed_completes_exactly_once(
     assert body["status"] == "completed", body
     job = kind.model.objects.get(pk=file_id)
     assert job.attempts == 2
-    outputs = [p for p in media_files() if p.name.endswith("_denoised.wav")
+    outputs = [p for p in stored_files() if p.name.endswith("_denoised.wav")
                and p.name.startswith(job.original_file.name.rsplit("/", 1)[-1][:-4])]
     assert len(outputs) == 1
     # The killed worker's message is redelivered after the broker's visibility timeout; the
@@ -94,10 +92,10 @@ def test_the_soft_time_limit_fails_the_job_and_removes_partial_outputs(
     job = kind.model.objects.create(owner=alice, original_file=name, original_filename="slow.wav",
                                     audio_format=info.format, duration_seconds=info.duration,
                                     model="dfn3")
-    before = media_files()
+    before = stored_files()
     tasks.run_job.apply_async(args=[kind.name, job.pk], queue=kind.queue,
                               soft_time_limit=0.5, time_limit=60)
     body = wait_for_job(client_for(alice), "denoise", job.pk)
     assert body["status"] == "failed"
     assert "longer than" in body["error_message"]
-    assert media_files() == before  # nothing but the original, which the job still owns
+    assert stored_files() == before  # nothing but the original, which the job still owns

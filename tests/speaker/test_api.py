@@ -1,19 +1,17 @@
 """Speaker extraction's two uploads: both required, both checked, both owned, both deleted."""
 
 import pytest
-from django.conf import settings
 
 from audioservices.audio.errors import UNSUPPORTED_TYPE
 from audioservices.jobs.errors import BOTH_FILES_REQUIRED
 from tests import signals
+from tests.helpers import media_path, stored_files
 
 pytestmark = pytest.mark.django_db
 
 NOT_FOUND = {"status": "error", "message": "File not found", "error": "File not found"}
 
 
-def stored_files() -> set:
-    return {p for p in settings.MEDIA_ROOT.rglob("*") if p.is_file()}
 
 
 @pytest.fixture
@@ -107,7 +105,7 @@ def test_both_uploads_are_served_to_their_owner_only(
 def test_delete_removes_the_job_and_both_files(
     alices_job, alice, client_for, django_capture_on_commit_callbacks
 ):
-    paths = [settings.MEDIA_ROOT / alices_job[f].removeprefix("/media/")
+    paths = [media_path(alices_job[f])
              for f in ("conversation_url", "target_url")]
     assert all(p.exists() for p in paths)
     client = client_for(alice)

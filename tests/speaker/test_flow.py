@@ -9,7 +9,7 @@ from audioservices.audio.io import decode
 from audioservices.audio.validate import probe
 from speaker.encoders import resolve_encoder_name
 from tests import signals
-from tests.helpers import wait_for_job
+from tests.helpers import media_path, wait_for_job
 from tests.speaker.conversation import RATE, build
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("celery_worker"),
@@ -35,7 +35,7 @@ def extract(client, tmp_path, conversation: np.ndarray, target: np.ndarray, **da
 
 
 def extracted(body: dict) -> np.ndarray:
-    path = settings.MEDIA_ROOT / body["extracted_url"].removeprefix("/media/")
+    path = media_path(body["extracted_url"])
     return decode(path, info=probe(path, max_duration_s=3600), max_duration_s=3600)[0]
 
 

@@ -1,7 +1,6 @@
 """Spec §2 through the API: a real worker separates with the small HTDemucs from MODELS_DIR."""
 
 import itertools
-import os
 import secrets
 import time
 from pathlib import Path
@@ -16,6 +15,7 @@ from audioservices.audio.io import decode
 from audioservices.audio.validate import probe
 from audioservices.jobs.tasks import run_job
 from tests import signals
+from tests.helpers import descriptors_into, media_path
 from vocal.models import VocalJob
 
 # Jobs run by a worker (or by run_job here) need committed rows; the other tests stay
@@ -35,8 +35,6 @@ def poll(client: APIClient, file_id: int, timeout: float = 120.0) -> tuple[dict,
     raise AssertionError(f"vocal job {file_id} still {body['status']} after {timeout} s")
 
 
-def media_path(url: str) -> Path:
-    return settings.MEDIA_ROOT / url.removeprefix("/media/")
 
 
 def read(url: str) -> tuple:
@@ -164,13 +162,6 @@ def stored_job(owner, audio: np.ndarray, *, subtype: str = "FLOAT") -> VocalJob:
     )
 
 
-def open_files_in(folder: Path) -> list[str]:
-    links = (
-        os.readlink(f"/proc/self/fd/{fd}")
-        for fd in os.listdir("/proc/self/fd")
-        if os.path.exists(f"/proc/self/fd/{fd}")
-    )
-    return [link for link in links if link.startswith(str(folder))]
 
 
 @through_worker
@@ -188,7 +179,7 @@ def test_the_job_streams_through_scratch_files_and_leaves_none(
     (_, vocals), (_, instrumental) = read(body["vocals_url"]), read(body["instrumental_url"])
     np.testing.assert_allclose(vocals + instrumental, mix, atol=1e-6)
     assert list(settings.JOB_SCRATCH_DIR.iterdir()) == []
-    assert open_files_in(settings.JOB_SCRATCH_DIR) == []
+    assert descriptors_into(settings.JOB_SCRATCH_DIR) == []
 
 
 @through_worker
@@ -201,7 +192,7 @@ def test_a_failed_job_leaves_no_scratch_or_output_files(tmp_path, settings, alic
     body = client_for(alice).get(f"/api/vocal/files/{job.pk}/status/").json()
     assert body["status"] == "error"
     assert list(settings.JOB_SCRATCH_DIR.iterdir()) == []
-    assert open_files_in(settings.JOB_SCRATCH_DIR) == []
+    assert descriptors_into(settings.JOB_SCRATCH_DIR) == []
     stem = Path(job.original_file.name).stem
     assert not list((settings.MEDIA_ROOT / "uploads" / "vocal_separation").rglob(f"{stem}_*"))
 
