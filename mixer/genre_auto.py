@@ -5,7 +5,8 @@ audio) lives in Redis beside the stream's DSP state, under the same key scope an
 any server process can take the stream's next frame. Without a stream id there is no history:
 one 20 ms frame is far too little to classify, and the answer is (None, None), never a guess.
 When the detected genre changes (including the first detection), the key's owner gets a
-``genre.detected`` webhook.
+``genre.detected`` webhook. A streaming connection (``/stream-audio``, ``/ws``) keeps the same
+detector state in its :class:`mixer.stream_session.StreamSession` instead of Redis.
 """
 
 from __future__ import annotations
@@ -57,17 +58,20 @@ def genre_detect(*, key: ApiKey, stream_id: str | None, frame: np.ndarray) -> De
     update = genre_stream_update(state, frame, model=model)
     client.set(_redis_key(key, stream_id), json.dumps(update.state.to_json()),
                ex=settings.MIXER_STREAM_TTL_S)
-    if update.changed:
-        _genre_detected_emit(key=key, stream_id=stream_id, update=update)
-    return Detection(update.genre, update.confidence, update.changed)
+    detection = Detection(update.genre, update.confidence, update.changed)
+    if detection.changed:
+        genre_detected_emit(key=key, stream_id=stream_id, detection=detection)
+    return detection
 
 
-def _genre_detected_emit(*, key: ApiKey, stream_id: str, update) -> None:
+def genre_detected_emit(*, key: ApiKey, stream_id: str, detection: Detection) -> None:
+    """The ``genre.detected`` webhook for the key's owner (a database write: call it from
+    synchronous code). Best effort: a webhook problem is logged, never fails the audio."""
     from webhooks.services import event_emit
 
     try:
         event_emit(owner_id=key.owner_id, event="genre.detected",
-                   data={"sessionId": stream_id, "genre": update.genre,
-                         "confidence": update.confidence})
+                   data={"sessionId": stream_id, "genre": detection.genre,
+                         "confidence": detection.confidence})
     except Exception:  # a webhook problem must never fail the audio
         logger.exception("genre.detected webhook for stream %s not queued", stream_id)

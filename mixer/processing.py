@@ -59,8 +59,15 @@ def settings_resolve(*, key: ApiKey, config: dict[str, Any], frame: np.ndarray,
     if genre == AUTO:
         detection = genre_auto.genre_detect(key=key, stream_id=stream_id, frame=frame)
         genre, confidence = detection.genre, detection.confidence
+    return settings_for_genre(key=key, config=config, genre=genre), genre, confidence
+
+
+def settings_for_genre(*, key: ApiKey, config: dict[str, Any], genre: str | None
+                       ) -> ChainSettings:
+    """``config``'s fields over ``genre``'s preset (the requested or the detected genre), or
+    over the key's saved settings when there is none. SettingsError for invalid fields."""
     base = preset_for(genre) if genre else selectors.key_settings(key=key)
-    return ChainSettings.from_dict(config, base=base), genre, confidence
+    return ChainSettings.from_dict(config, base=base)
 
 
 def frame_process(*, key: ApiKey, frame: np.ndarray, config: dict[str, Any],
