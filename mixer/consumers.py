@@ -33,6 +33,7 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.db import DatabaseError
 
+from audioservices.weights import WeightsMissing
 from mixer import (
     dsp,
     errors,
@@ -54,6 +55,7 @@ from mixer.stream_session import (
     config_check,
     config_merge,
     frame_metrics,
+    genre_model_check,
     session_id_new,
 )
 
@@ -118,6 +120,7 @@ def _frames_process(stream: StreamSession, frames: np.ndarray
 
 
 _stats_record = database_sync_to_async(stream_events.stream_stats_record)
+_genre_changes_emit = database_sync_to_async(stream_events.genre_changes_emit)
 
 
 class MixerSocketConsumer(AsyncWebsocketConsumer):
@@ -177,6 +180,8 @@ class MixerSocketConsumer(AsyncWebsocketConsumer):
             await handling
         except MixerError as exc:
             await self._error(message_id, exc)
+        except WeightsMissing as exc:  # genre "auto" without the model file: says how to fix
+            await self._error(message_id, errors.as_mixer_error(exc))
         except (redis.RedisError, DatabaseError):
             logger.exception("mixer backend unavailable")
             await self._error(message_id, MixerError(
@@ -239,6 +244,8 @@ class MixerSocketConsumer(AsyncWebsocketConsumer):
         await self._reply("processed", message_id, {
             "processedBuffer": out.result.samples.tolist(), "metrics": frame_metrics(out),
             "appliedSettings": frames.applied_settings(out.settings)})
+        if self.chain.genre_changes:
+            await _genre_changes_emit(session=self.chain)
         await database_sync_to_async(_record)(self.key, False, (out.seconds * 1000, out.genre))
 
     async def _stream(self, message_id: Any, data: dict[str, Any]) -> None:
@@ -275,6 +282,8 @@ class MixerSocketConsumer(AsyncWebsocketConsumer):
             await self._reply("metrics", self.stream_message_id,
                               entries[0] if len(frames) == 1 else {"frames": entries})
             stream.latency_record((time.perf_counter() - arrived) * 1000 * len(entries))
+        if stream.genre_changes:  # genre "auto" detected a new genre in these frames
+            await _genre_changes_emit(session=stream)
         for index, exc in dropped:
             await self._frame_dropped(stream, index, exc)
 
@@ -301,6 +310,7 @@ class MixerSocketConsumer(AsyncWebsocketConsumer):
                 key=self.key, config=config, frame=np.zeros(dsp.FRAME_SIZE, np.float32))
         except SettingsError as exc:
             raise inputs.settings_error(exc) from None
+        genre_model_check(config)
         self.config = config
         for session in (self.chain, self.stream):
             if session is not None:

@@ -30,6 +30,7 @@ import redis
 from channels.db import database_sync_to_async
 from django.db import DatabaseError
 
+from audioservices.weights import WeightsMissing
 from mixer import errors, inputs, metrics, mobile, stream_events, streams
 from mixer.dsp import FRAME_SIZE, FrameError, SettingsError
 from mixer.errors import MixerError
@@ -82,6 +83,8 @@ def _options(headers: dict[str, str]) -> tuple[dict[str, Any], str]:
         raise MixerError(errors.INVALID_JSON, "X-Mixer-Config must be a JSON object.") from None
     except SettingsError as exc:
         raise inputs.settings_error(exc) from None
+    except WeightsMissing as exc:  # genre "auto" without the model file: 503, says how to fix
+        raise errors.as_mixer_error(exc) from None
     stream_id = headers.get("x-stream-id")
     if stream_id is not None and not streams.STREAM_ID.match(stream_id):
         raise MixerError(errors.INVALID_STREAM_ID,
@@ -123,6 +126,7 @@ class _RateLimited(MixerError):
 
 
 _stats_record = database_sync_to_async(stream_events.stream_stats_record)
+_genre_changes_emit = database_sync_to_async(stream_events.genre_changes_emit)
 
 
 async def stream_audio(scope, receive, send) -> None:
@@ -229,6 +233,8 @@ class SseStream:
                     await self._send(b"".join(events), more=True)
                     self.session.latency_record(
                         (time.perf_counter() - arrived) * 1000 * len(events))
+                if self.session.genre_changes:  # genre "auto" detected a new genre
+                    await _genre_changes_emit(session=self.session)
 
     def _audio_event(self, frame, real_samples: int) -> bytes:
         index = self.session.frames

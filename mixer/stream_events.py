@@ -1,6 +1,6 @@
 """What a stream (``/stream-audio``, ``/ws``) leaves behind: webhook events
-(``processing.complete`` when it ends, ``error.occurred`` when its audio could not be processed)
-and the key's ``/stats``. Best effort: a webhook or counter problem is logged and never
+(``processing.complete`` when it ends, ``error.occurred`` when its audio could not be processed,
+``genre.detected`` when genre "auto" detects a new genre) and the key's ``/stats``. Best effort: a webhook or counter problem is logged and never
 changes the stream's answer."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 
 import redis
 
-from mixer import stats
+from mixer import genre_auto, stats
 from mixer.models import ApiKey
 from mixer.stream_session import StreamSession
 from webhooks import services
@@ -33,6 +33,15 @@ def stream_complete_emit(*, session: StreamSession) -> None:
         "sessionId": session.session_id, "duration": summary["totalDuration"],
         "genre": genre, "confidence": confidence, "totalChunks": summary["totalChunks"],
         "averageLatency": summary["averageLatency"]})
+
+
+def genre_changes_emit(*, session: StreamSession) -> None:
+    """A ``genre.detected`` webhook for each change the session queued, in order; its
+    ``sessionId`` is the stream's."""
+    changes, session.genre_changes = session.genre_changes, []
+    for detection in changes:
+        genre_auto.genre_detected_emit(key=session.key, stream_id=session.session_id,
+                                       detection=detection)
 
 
 def stream_error_emit(*, session: StreamSession, code: str, message: str,

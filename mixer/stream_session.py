@@ -6,6 +6,12 @@ whole life, so its state stays here instead: two Redis round trips per frame wou
 than the chain itself. The chain and meter steps are those of ``processing.frame_process``
 (settings resolved by ``processing.settings_resolve``, ``dsp.process``, ``loudness.meter``),
 and the answer is the same :class:`processing.FrameOutcome`.
+
+Genre "auto" likewise keeps its detector (:class:`mixer.genre_stream.GenreStreamState`) here
+and feeds it every input frame; the detected genre's preset is the chain's base, as on
+``/process-audio``. A change of genre is queued in :attr:`StreamSession.genre_changes` for the
+transport to send as the ``genre.detected`` webhook (a database write, which the event loop
+must not make itself). Streams without "auto" pay nothing for it.
 """
 
 from __future__ import annotations
@@ -20,6 +26,9 @@ import numpy as np
 
 from mixer import dsp, metrics, processing, streams
 from mixer.dsp import ChainSettings
+from mixer.genre import load_model
+from mixer.genre_auto import Detection
+from mixer.genre_stream import GenreStreamState, genre_stream_update
 from mixer.models import ApiKey
 from mixer.processing import frame_metrics  # noqa: F401 (the streams' import point)
 
@@ -37,8 +46,21 @@ def config_merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any
 
 
 def config_check(config: dict[str, Any]) -> None:
-    """SettingsError when ``config`` holds an invalid field (the base does not matter)."""
+    """SettingsError when ``config`` holds an invalid field (the base does not matter);
+    GenreModelMissing when it asks for genre "auto" and the model file is missing, so a stream
+    is refused at its start rather than at its first frame."""
     ChainSettings.from_dict(config)
+    genre_model_check(config)
+
+
+def genre_model_check(config: dict[str, Any]) -> None:
+    """GenreModelMissing when ``config`` asks for genre "auto" and the model file is missing."""
+    if _asks_auto(config):
+        load_model()
+
+
+def _asks_auto(config: dict[str, Any]) -> bool:
+    return config.get("genre") == processing.AUTO
 
 
 def session_id_new(prefix: str) -> str:
@@ -46,7 +68,10 @@ def session_id_new(prefix: str) -> str:
 
 
 class StreamSession:
-    """The chain and loudness state of one stream, its settings and its running totals."""
+    """The chain and loudness state of one stream, its settings and its running totals.
+
+    Check a config with :func:`config_check` first: a frame under genre "auto" without the
+    model file raises GenreModelMissing."""
 
     def __init__(self, *, key: ApiKey, config: dict[str, Any], session_id: str) -> None:
         self.key, self.config, self.session_id = key, config, session_id
@@ -58,27 +83,34 @@ class StreamSession:
         self.last: processing.FrameOutcome | None = None
         self._unobserved: list[float] | None = None  # inside metrics_batched: chain seconds
         self._unobserved_samples = 0
+        # (settings, genre, confidence); "auto": resolved again when the detected genre changes
         self._resolved: tuple[ChainSettings, str | None, float | None] | None = None
+        self._auto = _asks_auto(config)
+        self._genre_state: GenreStreamState | None = None  # created by the first "auto" frame
+        self.genre_changes: list[Detection] = []  # detections not yet sent as webhooks
 
     def reconfigure(self, changes: dict[str, Any]) -> ChainSettings:
         """Apply ``changes`` from the next frame on (state kept); SettingsError if invalid."""
         config = config_merge(self.config, changes)
         chain_settings, _, _ = processing.settings_resolve(  # validates; the reply shows it
             key=self.key, config=config, frame=np.zeros(dsp.FRAME_SIZE, np.float32))
-        self.config, self._resolved = config, None  # resolved on the next real frame ("auto")
+        if not _asks_auto(config):  # detection stops: a later "auto" starts afresh
+            self._genre_state = None
+        self.config, self._resolved, self._auto = config, None, _asks_auto(config)
         return chain_settings
 
     def process(self, frame: np.ndarray, *, real_samples: int = dsp.FRAME_SIZE,
                 overrides: dict[str, Any] | None = None) -> processing.FrameOutcome:
         """One frame through the chain and the meter, with ``overrides`` (a config) for this
-        frame only. FrameError for non-finite samples, SettingsError for bad overrides."""
+        frame only. FrameError for non-finite samples, SettingsError for bad overrides,
+        GenreModelMissing for genre "auto" without the model file."""
         if overrides:
-            resolved = processing.settings_resolve(
-                key=self.key, config=config_merge(self.config, overrides), frame=frame)
+            resolved = self._resolve(frame[:real_samples], config_merge(self.config, overrides))
+        elif self._auto:
+            resolved = self._resolve_auto(frame[:real_samples])
         else:
-            if self._resolved is None:  # "auto" classifies the first frame it is given
-                self._resolved = processing.settings_resolve(key=self.key, config=self.config,
-                                                             frame=frame)
+            if self._resolved is None:
+                self._resolved = self._resolve(frame, self.config)
             resolved = self._resolved
         chain_settings, genre, confidence = resolved
         result, lufs, seconds = processing.chain_run(frame, settings=chain_settings,
@@ -93,6 +125,34 @@ class StreamSession:
         self.last = processing.FrameOutcome(result, lufs, chain_settings, genre, confidence,
                                             seconds)
         return self.last
+
+    def _resolve(self, frame: np.ndarray, config: dict[str, Any]
+                 ) -> tuple[ChainSettings, str | None, float | None]:
+        """Settings for one frame under ``config`` (uncached)."""
+        genre, confidence = config.get("genre"), None
+        if genre == processing.AUTO:
+            genre, confidence = self._detect(frame)
+        return (processing.settings_for_genre(key=self.key, config=config, genre=genre), genre,
+                confidence)
+
+    def _resolve_auto(self, frame: np.ndarray) -> tuple[ChainSettings, str | None, float | None]:
+        """The session's "auto" settings: parsed again only when the detected genre changes."""
+        genre, confidence = self._detect(frame)
+        if self._resolved is None or self._resolved[1] != genre:
+            self._resolved = (processing.settings_for_genre(
+                key=self.key, config=self.config, genre=genre), genre, None)
+        return self._resolved[0], genre, confidence
+
+    def _detect(self, frame: np.ndarray) -> tuple[str | None, float | None]:
+        """Feed the input ``frame`` to the genre detector: (genre, confidence), (None, None)
+        for the first 3 s. FrameError before the detector sees a non-finite sample."""
+        samples = dsp.valid_frame(frame)
+        update = genre_stream_update(self._genre_state or GenreStreamState(), samples,
+                                     model=load_model())
+        self._genre_state = update.state
+        if update.changed:
+            self.genre_changes.append(Detection(update.genre, update.confidence, changed=True))
+        return update.genre, update.confidence
 
     @contextmanager
     def metrics_batched(self) -> Iterator[None]:

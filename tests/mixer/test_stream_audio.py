@@ -13,11 +13,13 @@ import numpy as np
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from mixer import dsp, loudness, mobile
+from mixer import dsp, loudness, mobile, stream_session
+from mixer.genre import GenreModelMissing
 from mixer.models import ApiKey
 from mixer.ratelimit import rate_limit_hit
 from mixer.sse_client import SseStreamClient
-from tests.mixer.conftest import frames
+from tests.mixer.asgi_client import AsgiClient
+from tests.mixer.conftest import frames, genre_auto_reference, music_frames
 from tests.webhooks.receiver import Receiver
 from webhooks import services as webhook_services
 from webhooks import signing
@@ -219,3 +221,61 @@ def wait_all_finished(endpoint, *, count: int, timeout: float = 60) -> list[Webh
             return deliveries
         time.sleep(0.05)
     raise AssertionError("the deliveries did not finish")
+
+
+def audio_metrics(client: SseStreamClient) -> list[tuple[str | None, float | None]]:
+    return [(d["metrics"]["genre"], d["metrics"]["confidence"])
+            for name, d in client.events if name == "audio"]
+
+
+def test_genre_auto_detects_the_genre_of_a_stream_and_fires_one_webhook(server, alice,
+                                                                        alice_key, settings):
+    x = music_frames()
+    expected, expected_audio = genre_auto_reference(x)
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = True
+    endpoint = webhook_services.endpoint_create(owner=alice, url="http://127.0.0.1:9/hook",
+                                                events=["genre.detected"])
+    # chunks of odd sizes: frames straddle them, and a large one makes batches of 32 events
+    client = stream(server, alice_key, chunked(x.astype("<f4").tobytes(), [3840, 230_000, 999]),
+                    headers={"X-Mixer-Config": json.dumps({"genre": "auto"}),
+                             "X-Stream-Id": "gig-2"})
+    assert client.events[-1][0] == "complete"
+    answers = audio_metrics(client)
+    assert answers == expected  # every 960-sample frame fed to the detector
+    assert answers[148] == (None, None)
+    genre, confidence = answers[149]
+    assert genre == "rock"
+    assert 0.5 < confidence <= 1
+    np.testing.assert_array_equal(audio_of(client.events), expected_audio)
+    [delivery] = WebhookDelivery.objects.filter(endpoint=endpoint)
+    assert delivery.payload["data"] == {"sessionId": "gig-2", "genre": "rock",
+                                        "confidence": confidence}
+
+
+def test_a_stream_without_auto_detects_nothing(server, alice, alice_key, settings):
+    x = music_frames()
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = True
+    webhook_services.endpoint_create(owner=alice, url="http://127.0.0.1:9/hook", events=[])
+    client = stream(server, alice_key, [x.astype("<f4").tobytes()])
+    assert set(audio_metrics(client)) == {(None, None)}
+    np.testing.assert_array_equal(audio_of(client.events), dsp.process(
+        x.ravel(), settings=dsp.ChainSettings(), state=dsp.new_state()).samples)
+    assert not WebhookDelivery.objects.filter(event="genre.detected").exists()
+
+
+def test_genre_auto_without_the_model_file_is_a_503_that_says_how_to_make_it(
+        alice_key, monkeypatch, tmp_path):
+    def missing():
+        raise GenreModelMissing(f"The genre model file {tmp_path}/genre_model.json is missing. "
+                                "Train it with `python manage.py train_genre ...`")
+
+    monkeypatch.setattr(stream_session, "load_model", missing)
+    client = AsgiClient()  # in this process, so that the model file can be missing
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {alice_key}")
+    response = client.post("/stream-audio", frames(2).tobytes(),
+                           content_type="application/octet-stream",
+                           HTTP_X_MIXER_CONFIG=json.dumps({"genre": "auto"}))
+    assert response.status_code == 503
+    error = response.json()["error"]
+    assert error["code"] == "SERVICE_UNAVAILABLE"
+    assert "train_genre" in error["message"]

@@ -9,8 +9,10 @@ from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 
 from audioservices.asgi import application
-from mixer import dsp, loudness, metrics
-from tests.mixer.conftest import frames
+from mixer import dsp, loudness, metrics, stream_session
+from mixer.genre import GenreModelMissing
+from mixer.presets import preset_for
+from tests.mixer.conftest import frames, genre_auto_reference, music_frames
 from tests.webhooks.receiver import Receiver
 from webhooks import services as webhook_services
 from webhooks import signing
@@ -403,3 +405,117 @@ def test_stop_delivers_a_signed_processing_complete_webhook(alice, alice_key, se
     assert payload["event"] == "processing.complete"
     assert payload["data"]["sessionId"] == "sess-123"
     assert payload["data"]["duration"] == pytest.approx(0.06)
+
+
+def batches(x: np.ndarray, sizes: list[int]) -> list[np.ndarray]:
+    """``x`` in binary messages of the given frame counts, cycling (1 = the one-frame form)."""
+    out, at, i = [], 0, 0
+    while at < len(x):
+        out.append(x[at:at + sizes[i % len(sizes)]])
+        at += sizes[i % len(sizes)]
+        i += 1
+    return out
+
+
+async def stream_through(socket, x: np.ndarray, config: dict, session_id: str
+                         ) -> tuple[np.ndarray, list[dict]]:
+    """Stream ``x`` in mixed batch sizes, then stop: (processed audio, one metrics entry per
+    frame)."""
+    await ask(socket, {"type": "stream", "id": "s", "data": {"sessionId": session_id,
+                                                            "config": config}})
+    outs, entries = [], []
+    for batch in batches(x, [1, 16, 50, 2, 7]):
+        await socket.send_to(bytes_data=batch.astype("<f4").tobytes())
+        processed, report = await receive_answer(socket)
+        outs.append(processed)
+        entries.extend(report["data"]["frames"] if len(batch) > 1 else [report["data"]])
+    assert (await ask(socket, {"type": "stop", "id": "end"}))["type"] == "complete"
+    return np.concatenate(outs), entries
+
+
+def test_genre_auto_detects_the_genre_of_a_stream_and_fires_one_webhook(alice, alice_key,
+                                                                        settings):
+    x = music_frames()
+    expected, expected_audio = genre_auto_reference(x)
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = True
+    endpoint = webhook_services.endpoint_create(
+        owner=alice, url="http://127.0.0.1:9/hook",
+        events=["genre.detected", "processing.complete"])
+    got = {}
+
+    async def scenario():
+        socket = await connect(f"/ws?key={alice_key}")
+        got["audio"], got["entries"] = await stream_through(socket, x, {"genre": "auto"},
+                                                            "gig-1")
+        await socket.disconnect()
+
+    run(scenario)
+    answers = [(e["metrics"]["genre"], e["metrics"]["confidence"]) for e in got["entries"]]
+    assert [e["chunk"] for e in got["entries"]] == list(range(len(x)))
+    assert answers == expected  # every frame fed to the detector, whatever the batch form
+    assert answers[148] == (None, None)  # under 3 s: no guess
+    genre, confidence = answers[149]
+    assert genre == "rock"
+    assert 0.5 < confidence <= 1
+    # the chain switches to the detected genre's preset on the frame that detected it
+    np.testing.assert_array_equal(got["audio"], expected_audio)
+    by_event = {d.event: d.payload["data"]
+                for d in WebhookDelivery.objects.filter(endpoint=endpoint)}
+    assert WebhookDelivery.objects.filter(event="genre.detected").count() == 1
+    assert by_event["genre.detected"] == {"sessionId": "gig-1", "genre": "rock",
+                                          "confidence": confidence}
+    assert (by_event["processing.complete"]["genre"],
+            by_event["processing.complete"]["confidence"]) == answers[-1]
+
+
+@pytest.mark.parametrize(("config", "reported"), [({}, (None, None)),
+                                                  ({"genre": "jazz"}, ("jazz", None))])
+def test_a_stream_without_auto_reports_its_preset_and_detects_nothing(alice, alice_key,
+                                                                      settings, config,
+                                                                      reported):
+    x = music_frames()
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = True
+    webhook_services.endpoint_create(owner=alice, url="http://127.0.0.1:9/hook", events=[])
+    got = {}
+
+    async def scenario():
+        socket = await connect(f"/ws?key={alice_key}")
+        got["audio"], got["entries"] = await stream_through(socket, x, config, "plain-1")
+        await socket.disconnect()
+
+    run(scenario)
+    assert {(e["metrics"]["genre"], e["metrics"]["confidence"])
+            for e in got["entries"]} == {reported}
+    preset = preset_for(config["genre"]).to_dict() if config else {}
+    np.testing.assert_array_equal(got["audio"], chain_over(x, preset))
+    assert not WebhookDelivery.objects.filter(event="genre.detected").exists()
+
+
+def test_genre_auto_without_the_model_file_is_a_clear_error_on_every_path(alice_key,
+                                                                          monkeypatch, tmp_path):
+    def missing():
+        raise GenreModelMissing(f"The genre model file {tmp_path}/genre_model.json is missing. "
+                                "Train it with `python manage.py train_genre ...`")
+
+    monkeypatch.setattr(stream_session, "load_model", missing)
+    auto = {"genre": "auto"}
+
+    async def scenario():
+        socket = await connect(f"/ws?key={alice_key}")
+        for message in ({"type": "stream", "id": 1, "data": {"config": auto}},
+                        {"type": "config", "id": 2, "data": auto},
+                        {"type": "process", "id": 3, "data": {
+                            "audioBuffer": [0.0] * 960, "config": auto}}):
+            error = assert_error(await ask(socket, message), "SERVICE_UNAVAILABLE",
+                                 message["id"])
+            assert "train_genre" in error["message"]
+        # nothing was applied: the connection streams with its own settings
+        x = frames(2)
+        await ask(socket, {"type": "stream", "id": "s"})
+        await socket.send_to(bytes_data=x.astype("<f4").tobytes())
+        processed, report = await receive_answer(socket)
+        np.testing.assert_array_equal(processed, chain_over(x))
+        assert report["data"]["frames"][0]["metrics"]["genre"] is None
+        await socket.disconnect()
+
+    run(scenario)
