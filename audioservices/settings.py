@@ -152,7 +152,7 @@ MAX_DURATION_S = env.float("MAX_DURATION_S", default=3600.0)
 JOB_SCRATCH_DIR = env.str("JOB_SCRATCH_DIR", default="") or None
 MODELS_DIR = Path(env.str("MODELS_DIR", default=str(BASE_DIR / "models")))
 # The denoise engine used when an upload names no `model` (README: "Denoise engines").
-DENOISE_ENGINE = env.str("DENOISE_ENGINE", default="dfn3")
+DENOISE_ENGINE = env.str("DENOISE_ENGINE", default="dfn3-nsnet2")
 # Vocal separation: any model name demucs publishes (htdemucs, htdemucs_ft...) or a local one
 # in MODELS_DIR/demucs; on a GPU, optional autocast ("bf16" or "fp16"; "" = fp32).
 VOCAL_MODEL = env.str("VOCAL_MODEL", default="htdemucs")

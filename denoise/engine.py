@@ -3,6 +3,8 @@
 - ``spectral``: noisereduce's non-stationary spectral gating (any rate, no model);
 - ``spectral-stationary``: noisereduce with one noise profile per block (steady hiss, hum);
 - ``dfn3``: DeepFilterNet3, a neural speech enhancer (48 kHz);
+- ``dfn3-nsnet2``: DeepFilterNet3 and NSNet2 fused per time-frequency bin (the default);
+- ``nsnet2``: NSNet2, Microsoft's DNS-Challenge baseline (16 kHz);
 - ``rnnoise``: RNNoise, a small neural speech denoiser (48 kHz).
 
 ``strength`` (0-100) is the denoised share of a wet/dry mix, the same for every engine:
@@ -53,6 +55,12 @@ def _framewise(module: str) -> Callable[..., np.ndarray]:
     return run
 
 
+def _fused(audio, *, sample_rate, wet, progress):
+    from denoise.engines.fused import denoise_fused
+
+    return denoise_fused(audio, sample_rate=sample_rate, wet=wet, progress=progress)
+
+
 # Imports are deferred so a worker loads only the engines its jobs ask for.
 ENGINES: dict[str, Engine] = {
     engine.name: engine
@@ -60,6 +68,8 @@ ENGINES: dict[str, Engine] = {
         Engine("spectral", _spectral(stationary=False)),
         Engine("spectral-stationary", _spectral(stationary=True)),
         Engine("dfn3", _framewise("dfn3")),
+        Engine("dfn3-nsnet2", _fused),
+        Engine("nsnet2", _framewise("nsnet2")),
         Engine("rnnoise", _framewise("rnnoise")),
     )
 }

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from django.conf import settings
+
 from audioservices.jobs import registry
 from audioservices.jobs.errors import BOTH_FILES_REQUIRED, NO_AUDIO_FILE, NO_FILE
 from audioservices.jobs.models import BoostLevel, JobStatus
+from denoise.engine import ENGINE_NAMES
 
 LEVELS = tuple(BoostLevel.values)
 LEVELS_WITHOUT_NONE = tuple(v for v in LEVELS if v != BoostLevel.NONE)
@@ -62,7 +65,9 @@ def _level(choices: tuple[str, ...], default: str) -> FormField:
 
 TABS = (
     Tab("denoise", "File denoise", "/api/denoise/upload/", "/api/denoise/files/",
-        fields=(_audio(), _level(LEVELS, "none")),
+        fields=(_audio(), FormField("model", "Engine", "choice", ENGINE_NAMES,
+                                    settings.DENOISE_ENGINE),
+                _level(LEVELS, "none")),
         outputs=(MediaField("denoised_url", "Denoised"),)),
     Tab("vocal", "Vocal separation", "/api/vocal/separate/", "/api/vocal/files/",
         fields=(_audio(),),

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from audioservices.weights import WeightsMissing
+from denoise.engines.onnx_streaming import session, streamable
 
 HIDDEN = 256  # every GRU's state size
 ENCODER_CONTEXT = 2  # frames: erb_conv0 and df_conv0 have a 3-frame causal kernel
@@ -48,52 +49,12 @@ class Networks:
     df_dec: object
 
 
-def _streamable(model_bytes: bytes, states: tuple[str, ...]) -> bytes:
-    import onnx
-    from onnx import TensorProto, helper
-
-    model = onnx.load_from_string(model_bytes)
-    graph = model.graph
-    for node in graph.node:
-        if node.op_type == "Pad":  # only the causal time paddings are Pad nodes
-            node.op_type = "Identity"
-            del node.input[1:]
-            del node.attribute[:]
-    grus = [node for node in graph.node if node.op_type == "GRU"]
-    if len(grus) != len(states):
-        raise ValueError(f"expected {len(states)} GRUs, found {len(grus)}")
-    shape = [1, 1, HIDDEN]  # (directions, batch, hidden)
-    for node, name in zip(grus, states, strict=True):
-        node.input[5] = name  # initial_h
-        graph.input.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, shape))
-        graph.node.append(helper.make_node("Identity", [node.output[1]], [f"{name}_out"]))
-        graph.output.append(helper.make_tensor_value_info(f"{name}_out", TensorProto.FLOAT, shape))
-    used = {name for node in graph.node for name in node.input}
-    unused = [init for init in graph.initializer if init.name not in used]
-    for init in unused:  # the padding amounts: onnxruntime would warn about each
-        graph.initializer.remove(init)
-    return model.SerializeToString()
-
-
 def _check_config(text: str) -> None:
     config = configparser.ConfigParser()
     config.read_string(text)
     found = {key: config["df"].get(key) for key in EXPECTED_CONFIG}
     if found != EXPECTED_CONFIG:
         raise ValueError(f"unexpected model configuration {found}")
-
-
-def _session(model_bytes: bytes):
-    import onnxruntime
-
-    options = onnxruntime.SessionOptions()
-    # One thread per network: a worker runs one job per core, and a job's channels run in
-    # parallel threads (frames.py) that each call these sessions.
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    return onnxruntime.InferenceSession(
-        model_bytes, options, providers=["CPUExecutionProvider"]
-    )
 
 
 @cache
@@ -110,7 +71,8 @@ def networks() -> Networks:
                     members[name] = archive.extractfile(member).read()
         _check_config(members["config.ini"].decode())
         sessions = {
-            name: _session(_streamable(members[f"{name}.onnx"], states))
+            name: session(streamable(members[f"{name}.onnx"], states=states, hidden=HIDDEN,
+                                     drop_time_padding=True))
             for name, states in GRU_STATES.items()
         }
     except (ImportError, OSError, KeyError, ValueError, RuntimeError, tarfile.TarError) as exc:

@@ -1,4 +1,4 @@
-"""Run a frame-based neural denoiser (48 kHz, fixed hop, state carried) over a whole file.
+"""Run a frame-based neural denoiser (its own rate, fixed hop, state carried) over a file.
 
 Each channel is one stream: its samples are resampled to the engine's rate (see
 ``_upsampler``), cut into the engine's frames, denoised, resampled back with soxr and written
@@ -95,28 +95,37 @@ def _upsampler(*, source_rate: int, engine: FrameEngine) -> _Resampler:
     return _Soxr(source_rate=source_rate, rate=engine.rate)
 
 
-class _ChannelStream:
-    def __init__(
-        self, signal: np.ndarray, *, sample_rate: int, engine: FrameEngine, wet: float
-    ) -> None:
-        self.signal, self.engine, self.wet = signal, engine, wet
+class WetStream:
+    """One channel through one frame engine: aligned denoised samples at the source rate.
+
+    ``wet_chunk`` takes the channel's next input block and returns the denoised samples that
+    are now known, continuing where the previous call stopped (the engine and resamplers lag,
+    so a chunk is shorter than its block until ``last`` flushes them).
+    """
+
+    def __init__(self, *, length: int, sample_rate: int, engine: FrameEngine) -> None:
+        self.engine, self.length = engine, length
         self.state = engine.create()
         same_rate = sample_rate == engine.rate
         self.up = None if same_rate else _upsampler(source_rate=sample_rate, engine=engine)
         self.down = None if same_rate else _Soxr(source_rate=engine.rate, rate=sample_rate)
         self.pending = np.empty(0, dtype=np.float32)  # engine-rate samples short of a frame
         self.skip = engine.delay + (self.up.delay if self.up else 0)
-        self.written = 0
+        self.produced = 0
 
-    def feed(self, *, start: int, stop: int, last: bool) -> None:
-        block = self.signal[start:stop]
+    def wet_chunk(self, block: np.ndarray, *, last: bool) -> np.ndarray:
         if self.up is not None:
             block = self.up.resample_chunk(block, last=last)
         if last:  # flush the engine's delay and the partial frame with silence
             block = np.concatenate(
                 [block, np.zeros(self.engine.delay + self.engine.hop, dtype=np.float32)]
             )
-        self._write(self._denoise(block), last=last)
+        wet = self._denoise(block)
+        if self.down is not None:
+            wet = self.down.resample_chunk(wet, last=last)
+        wet = wet[: self.length - self.produced]
+        self.produced += wet.size
+        return wet
 
     def _denoise(self, block: np.ndarray) -> np.ndarray:
         samples = np.concatenate([self.pending, block])
@@ -127,18 +136,61 @@ class _ChannelStream:
         self.skip -= dropped
         return out[dropped:]
 
-    def _write(self, wet: np.ndarray, *, last: bool) -> None:
-        if self.down is not None:
-            wet = self.down.resample_chunk(wet, last=last)
-        wet = wet[: self.signal.size - self.written]
-        target = self.signal[self.written : self.written + wet.size]
-        if self.wet < 1.0:
-            wet = self.wet * wet + (1.0 - self.wet) * target
-        target[:] = wet
-        self.written += wet.size
-
     def close(self) -> None:
         self.state.close()
+
+
+class InPlaceWriter:
+    """Writes a channel's wet samples over its input, mixed with the dry ones (``wet`` share).
+
+    A position is overwritten only once its denoised value is known, and the streams have
+    read it by then: until then it still holds the dry sample that the mix needs.
+    """
+
+    def __init__(self, signal: np.ndarray, *, wet: float) -> None:
+        self.signal, self.wet, self.written = signal, wet, 0
+
+    def write(self, chunk: np.ndarray) -> None:
+        target = self.signal[self.written : self.written + chunk.size]
+        if self.wet < 1.0:
+            chunk = self.wet * chunk + (1.0 - self.wet) * target
+        target[:] = chunk
+        self.written += chunk.size
+
+
+class _ChannelStream:
+    def __init__(
+        self, signal: np.ndarray, *, sample_rate: int, engine: FrameEngine, wet: float
+    ) -> None:
+        self.signal = signal
+        self.stream = WetStream(length=signal.size, sample_rate=sample_rate, engine=engine)
+        self.writer = InPlaceWriter(signal, wet=wet)
+
+    def feed(self, *, start: int, stop: int, last: bool) -> None:
+        self.writer.write(self.stream.wet_chunk(self.signal[start:stop], last=last))
+
+    def close(self) -> None:
+        self.stream.close()
+
+
+def blocks_run(
+    channels: list, *, length: int, sample_rate: int, progress: Progress | None
+) -> None:
+    """Feed every channel (``feed(start=, stop=, last=)``, ``close()``) the file block by
+    block, channels in parallel threads: onnxruntime, ctypes and NumPy release the GIL."""
+    block = max(1, int(BLOCK_S * sample_rate))
+    try:
+        with ThreadPoolExecutor(max_workers=len(channels)) as pool:
+            for start in range(0, length, block):
+                stop = min(start + block, length)
+                last = stop == length
+                feed = partial(type(channels[0]).feed, start=start, stop=stop, last=last)
+                list(pool.map(feed, channels))
+                if progress:
+                    progress(stop / length)
+    finally:
+        for channel in channels:
+            channel.close()
 
 
 def denoise_frames(
@@ -150,25 +202,8 @@ def denoise_frames(
     progress: Progress | None = None,
 ) -> np.ndarray:
     """Denoise (channels, samples) float32 IN PLACE; ``wet`` 0..1 is the denoised share."""
-    length = audio.shape[1]
-    block = max(1, int(BLOCK_S * sample_rate))
-    streams = [
+    channels = [
         _ChannelStream(row, sample_rate=sample_rate, engine=engine, wet=wet) for row in audio
     ]
-    try:
-        # ctypes releases the GIL during the native calls: channels run in parallel.
-        with ThreadPoolExecutor(max_workers=len(streams)) as pool:
-            for start in range(0, length, block):
-                stop = min(start + block, length)
-                last = stop == length
-                list(
-                    pool.map(
-                        partial(_ChannelStream.feed, start=start, stop=stop, last=last), streams
-                    )
-                )
-                if progress:
-                    progress(stop / length)
-    finally:
-        for stream in streams:
-            stream.close()
+    blocks_run(channels, length=audio.shape[1], sample_rate=sample_rate, progress=progress)
     return audio

@@ -88,6 +88,7 @@
     const parts = [];
     if (job.duration) parts.push(`Duration ${job.duration}`);
     if (job.boost_level) parts.push(`Boost ${job.boost_level}`);
+    if (job.model) parts.push(`Engine ${job.model}`);
     if (tab.show_similarity && job.similarity_score !== null && job.similarity_score !== undefined) {
       parts.push(`Similarity ${Number(job.similarity_score).toFixed(1)} / 100`);
     }

@@ -10,7 +10,7 @@ from denoise.models import DenoiseJob
 from tests import signals
 from tests.helpers import media_path, wait_for_job
 
-ALLOWED = "spectral, spectral-stationary, dfn3, rnnoise"
+ALLOWED = "spectral, spectral-stationary, dfn3, dfn3-nsnet2, nsnet2, rnnoise"
 
 
 @pytest.fixture

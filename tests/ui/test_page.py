@@ -4,10 +4,12 @@ client-side checks' messages word for word the API's."""
 import json
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from audioservices.jobs import registry
 from audioservices.ui.tabs import TABS, tabs_available
+from denoise.engine import ENGINE_NAMES
 from tests import signals
 
 pytestmark = pytest.mark.django_db
@@ -45,7 +47,9 @@ def test_signed_in_user_gets_the_button_the_script_and_a_tab_per_registered_serv
     denoise = config["tabs"][0]
     assert denoise["label"] == "File denoise"
     assert denoise["file_fields"] == ["audio_file"]
-    assert [f["name"] for f in denoise["fields"]] == ["audio_file", "boost_level"]
+    assert [f["name"] for f in denoise["fields"]] == ["audio_file", "model", "boost_level"]
+    engine = denoise["fields"][1]
+    assert (engine["choices"], engine["default"]) == (list(ENGINE_NAMES), settings.DENOISE_ENGINE)
 
 
 def test_tabs_of_services_not_installed_are_hidden():

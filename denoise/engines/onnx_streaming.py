@@ -1,0 +1,62 @@
+"""Recurrent ONNX networks made streamable, and the onnxruntime sessions that run them.
+
+An exported network runs a whole sequence from zero state. Turning each GRU's initial state
+into a graph input (``<name>``) and its final state into an output (``<name>_out``) lets the
+caller carry the state from one block to the next, so any split of a file gives the one-pass
+result. Causal time padding (a ``Pad`` node) can be removed too: the caller then feeds the
+past frames the padding stood for.
+"""
+
+from __future__ import annotations
+
+
+def streamable(model_bytes: bytes, *, states: tuple[str, ...], hidden: int,
+               drop_time_padding: bool = False) -> bytes:
+    import onnx
+    from onnx import TensorProto, helper
+
+    model = onnx.load_from_string(model_bytes)
+    graph = model.graph
+    if drop_time_padding:
+        for node in graph.node:
+            if node.op_type == "Pad":
+                node.op_type = "Identity"
+                del node.input[1:]
+                del node.attribute[:]
+    grus = [node for node in graph.node if node.op_type == "GRU"]
+    if len(grus) != len(states):
+        raise ValueError(f"expected {len(states)} GRUs, found {len(grus)}")
+    shape = [1, 1, hidden]  # (directions, batch, hidden)
+    for node, name in zip(grus, states, strict=True):
+        node.input[5] = name  # initial_h
+        graph.input.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, shape))
+        graph.node.append(helper.make_node("Identity", [node.output[1]], [f"{name}_out"]))
+        graph.output.append(helper.make_tensor_value_info(f"{name}_out", TensorProto.FLOAT, shape))
+    _prune(graph)
+    return model.SerializeToString()
+
+
+def _prune(graph) -> None:
+    """Drop the nodes and initializers nothing uses any more (what computed the removed
+    paddings): onnxruntime would warn about each one."""
+    needed = {output.name for output in graph.output}
+    kept = []
+    for node in reversed(graph.node):  # exported graphs are topologically sorted
+        if any(name in needed for name in node.output):
+            kept.append(node)
+            needed.update(node.input)
+    del graph.node[:]
+    graph.node.extend(reversed(kept))
+    for unused in [init for init in graph.initializer if init.name not in needed]:
+        graph.initializer.remove(unused)
+
+
+def session(model_bytes: bytes):
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    # One thread per network: a worker runs one job per core, and a job's channels run in
+    # parallel threads (frames.py) that each call these sessions.
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    return onnxruntime.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
