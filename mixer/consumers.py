@@ -312,9 +312,9 @@ class MixerSocketConsumer(AsyncWebsocketConsumer):
             raise inputs.settings_error(exc) from None
         genre_model_check(config)
         self.config = config
-        for session in (self.chain, self.stream):
-            if session is not None:
-                session.reconfigure(changes)
+        for session in (self.chain, self.stream):  # the running stream's settings win
+            if session is not None:  # under "auto" they follow the genre detected so far
+                applied = session.reconfigure(changes)
         await self._reply("config", message_id, {"appliedSettings": applied.to_dict()})
 
     async def _ping(self, message_id: Any, data: dict[str, Any]) -> None:

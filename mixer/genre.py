@@ -41,8 +41,9 @@ class GenreModelMissing(WeightsMissing):
     """The model file is not there; the message says how to make it."""
 
 
-class GenreModelInvalid(Exception):
-    """The model file exists but is not a model this code can run."""
+class GenreModelInvalid(WeightsMissing):
+    """The model file exists but is not a model this code can run; from ``load_model`` the
+    message says how to make a new one (every path answers it like a missing file: 503)."""
 
 
 def summarise(mfcc: npt.ArrayLike) -> FloatArray:
@@ -138,8 +139,11 @@ def load_model(path: Path = DEFAULT_MODEL_PATH) -> GenreModel:
         ) from None
     try:
         return model_from_json(json.loads(text))
-    except json.JSONDecodeError as exc:
-        raise GenreModelInvalid(f"{path} is not valid JSON: {exc}") from exc
+    except (json.JSONDecodeError, GenreModelInvalid) as exc:
+        raise GenreModelInvalid(
+            f"The genre model file {path} cannot be used ({exc}). "
+            + TRAIN_HINT.format(path=path).replace("Train it", "Train a new one")
+        ) from exc
 
 
 def write_model(model: GenreModel, path: Path, *, training: dict[str, Any]) -> None:

@@ -30,7 +30,6 @@ import redis
 from channels.db import database_sync_to_async
 from django.db import DatabaseError
 
-from audioservices.weights import WeightsMissing
 from mixer import errors, inputs, metrics, mobile, stream_events, streams
 from mixer.dsp import FRAME_SIZE, FrameError, SettingsError
 from mixer.errors import MixerError
@@ -83,8 +82,6 @@ def _options(headers: dict[str, str]) -> tuple[dict[str, Any], str]:
         raise MixerError(errors.INVALID_JSON, "X-Mixer-Config must be a JSON object.") from None
     except SettingsError as exc:
         raise inputs.settings_error(exc) from None
-    except WeightsMissing as exc:  # genre "auto" without the model file: 503, says how to fix
-        raise errors.as_mixer_error(exc) from None
     stream_id = headers.get("x-stream-id")
     if stream_id is not None and not streams.STREAM_ID.match(stream_id):
         raise MixerError(errors.INVALID_STREAM_ID,
@@ -139,12 +136,14 @@ async def stream_audio(scope, receive, send) -> None:
                              "allowed: POST a chunked body.", status_code=405)
         key, limit = await database_sync_to_async(_admit)(headers)
         config, session_id = _options(headers)
-    except MixerError as exc:
-        if isinstance(exc, _RateLimited):
-            limit = exc.limit
-        await _send_error_response(send, exc, request_id, limit)
+    except Exception as exc:  # every refusal answers with the spec's error body
+        # (e.g. genre "auto" without a usable model file: 503 saying how to fix it)
+        error = errors.as_mixer_error(exc)
+        if isinstance(error, _RateLimited):
+            limit = error.limit
+        await _send_error_response(send, error, request_id, limit)
         metrics.request_observe(method=scope["method"], endpoint=ENDPOINT,
-                                status=exc.status_code)
+                                status=error.status_code)
         if key is not None:
             await _stats_record(key, failed=True, session=None)
         return

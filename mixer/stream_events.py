@@ -1,7 +1,7 @@
 """What a stream (``/stream-audio``, ``/ws``) leaves behind: webhook events
-(``processing.complete`` when it ends, ``error.occurred`` when its audio could not be processed,
-``genre.detected`` when genre "auto" detects a new genre) and the key's ``/stats``. Best effort: a webhook or counter problem is logged and never
-changes the stream's answer."""
+(``processing.complete`` when it ends, ``error.occurred`` when its audio could not be
+processed, ``genre.detected`` when genre "auto" detects a new genre) and the key's ``/stats``.
+Best effort: a webhook or counter problem is logged and never changes the stream's answer."""
 
 from __future__ import annotations
 

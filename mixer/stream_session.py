@@ -90,13 +90,16 @@ class StreamSession:
         self.genre_changes: list[Detection] = []  # detections not yet sent as webhooks
 
     def reconfigure(self, changes: dict[str, Any]) -> ChainSettings:
-        """Apply ``changes`` from the next frame on (state kept); SettingsError if invalid."""
+        """Apply ``changes`` from the next frame on (state kept); SettingsError if invalid.
+        Returns the settings the next frame gets (under "auto": the detected genre's)."""
         config = config_merge(self.config, changes)
-        chain_settings, _, _ = processing.settings_resolve(  # validates; the reply shows it
-            key=self.key, config=config, frame=np.zeros(dsp.FRAME_SIZE, np.float32))
-        if not _asks_auto(config):  # detection stops: a later "auto" starts afresh
+        auto = _asks_auto(config)
+        if auto != self._auto:  # detection starts or stops: a new "auto" starts afresh
             self._genre_state = None
-        self.config, self._resolved, self._auto = config, None, _asks_auto(config)
+        genre = (self._genre_state.genre if self._genre_state else None) if auto else (
+            config.get("genre"))
+        chain_settings = processing.settings_for_genre(key=self.key, config=config, genre=genre)
+        self.config, self._resolved, self._auto = config, None, auto
         return chain_settings
 
     def process(self, frame: np.ndarray, *, real_samples: int = dsp.FRAME_SIZE,

@@ -27,6 +27,7 @@ class FormField:
     type: str  # "file" or "choice"
     choices: tuple[str, ...] = ()
     default: str = ""
+    default_setting: str = ""  # the default is this setting's value when the page is served
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ def _level(choices: tuple[str, ...], default: str) -> FormField:
 TABS = (
     Tab("denoise", "File denoise", "/api/denoise/upload/", "/api/denoise/files/",
         fields=(_audio(), FormField("model", "Engine", "choice", ENGINE_NAMES,
-                                    settings.DENOISE_ENGINE),
+                                    default_setting="DENOISE_ENGINE"),
                 _level(LEVELS, "none")),
         outputs=(MediaField("denoised_url", "Denoised"),)),
     Tab("vocal", "Vocal separation", "/api/vocal/separate/", "/api/vocal/files/",
@@ -97,4 +98,8 @@ def tabs_available() -> list[Tab]:
 
 
 def tabs_as_json() -> list[dict]:
-    return [asdict(tab) for tab in tabs_available()]
+    tabs = [asdict(tab) for tab in tabs_available()]
+    for field_json in (f for tab in tabs for f in tab["fields"]):
+        if field_json["default_setting"]:
+            field_json["default"] = getattr(settings, field_json["default_setting"])
+    return tabs

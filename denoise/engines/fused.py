@@ -18,7 +18,7 @@ import numpy as np
 from scipy.signal import get_window
 
 from denoise.engines import dfn3, nsnet2
-from denoise.engines.frames import InPlaceWriter, Progress, WetStream, blocks_run
+from denoise.engines.frames import Progress, StreamsChannel, WetStream, blocks_run
 
 HOP_S = 0.008  # the window is four hops: 32 ms
 NSNET2_BAND_HZ = 7600.0
@@ -33,7 +33,9 @@ class _Fusion:
         self.window = get_window("hann", self.size)  # periodic: its squares sum to 1.5 at 75 %
         self.scale = self.window / (np.sum(self.window**2) / self.hop)
         bins = np.fft.rfftfreq(self.size, 1.0 / sample_rate)
-        self.fused_bins = bins < min(NSNET2_BAND_HZ, sample_rate / 2 + 1)
+        # Sources at 16 kHz or less: NSNet2 covers their whole band, so every bin is fused.
+        band = NSNET2_BAND_HZ if sample_rate > nsnet2.RATE else np.inf
+        self.fused_bins = bins < band
         # A virtual run of silence in front, so the first real sample gets all four frames.
         lead = np.zeros(self.size - self.hop)
         self.first, self.second = lead, lead.copy()
@@ -76,31 +78,18 @@ class _Fusion:
         return np.fft.irfft(first, n=self.size, axis=1) * self.scale
 
 
-class _FusedChannel:
-    def __init__(self, signal: np.ndarray, *, sample_rate: int, wet: float) -> None:
-        self.signal = signal
-        self.streams = [
-            WetStream(length=signal.size, sample_rate=sample_rate, engine=engine)
-            for engine in (dfn3.ENGINE, nsnet2.ENGINE)
-        ]
-        self.fusion = _Fusion(sample_rate=sample_rate)
-        self.writer = InPlaceWriter(signal, wet=wet)
-
-    def feed(self, *, start: int, stop: int, last: bool) -> None:
-        block = self.signal[start:stop]
-        first, second = (stream.wet_chunk(block, last=last) for stream in self.streams)
-        fused = self.fusion.push(first, second, last=last)
-        self.writer.write(fused[: self.signal.size - self.writer.written])
-
-    def close(self) -> None:
-        for stream in self.streams:
-            stream.close()
+def _fused_channel(signal: np.ndarray, *, sample_rate: int, wet: float) -> StreamsChannel:
+    fusion = _Fusion(sample_rate=sample_rate)
+    streams = [WetStream(length=signal.size, sample_rate=sample_rate, engine=engine)
+               for engine in (dfn3.ENGINE, nsnet2.ENGINE)]
+    return StreamsChannel(signal, streams=streams, wet=wet,
+                          combine=lambda chunks, last: fusion.push(*chunks, last=last))
 
 
 def denoise_fused(
     audio: np.ndarray, *, sample_rate: int, wet: float, progress: Progress | None = None
 ) -> np.ndarray:
     """Denoise (channels, samples) float32 IN PLACE; ``wet`` 0..1 is the denoised share."""
-    channels = [_FusedChannel(row, sample_rate=sample_rate, wet=wet) for row in audio]
+    channels = [_fused_channel(row, sample_rate=sample_rate, wet=wet) for row in audio]
     blocks_run(channels, length=audio.shape[1], sample_rate=sample_rate, progress=progress)
     return audio

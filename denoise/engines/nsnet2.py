@@ -16,9 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from audioservices.weights import WeightsMissing
-from denoise.engines.frames import FrameEngine
-from denoise.engines.onnx_streaming import session, streamable
+from denoise.engines.frames import FrameEngine, HalfOverlap
+from denoise.engines.onnx_streaming import session, streamable, unusable_as_missing
 
 RATE = 16_000
 HOP = 160
@@ -44,11 +43,8 @@ def model_path() -> Path:
 
 @cache
 def network():
-    try:
-        model = model_path().read_bytes()
-        return session(streamable(model, states=STATES, hidden=HIDDEN))
-    except (ImportError, OSError, ValueError, RuntimeError) as exc:
-        raise WeightsMissing(MISSING.format(error=exc)) from exc
+    with unusable_as_missing(MISSING):
+        return session(streamable(model_path().read_bytes(), states=STATES, hidden=HIDDEN))
 
 
 class Nsnet2State:
@@ -57,24 +53,16 @@ class Nsnet2State:
     def __init__(self) -> None:
         self.net = network()
         self.gru = {name: np.zeros((1, 1, HIDDEN), np.float32) for name in STATES}
-        self.input_tail = np.zeros(WINDOW_SIZE - HOP)
-        self.overlap = np.zeros(WINDOW_SIZE - HOP)
+        self.framing = HalfOverlap(HOP)
 
     def process(self, frames: np.ndarray) -> np.ndarray:
-        samples = np.concatenate([self.input_tail, frames.reshape(-1)])
-        self.input_tail = samples[-(WINDOW_SIZE - HOP):]
-        windows = np.lib.stride_tricks.sliding_window_view(samples, WINDOW_SIZE)[::HOP]
-        spectra = np.fft.rfft(windows * WINDOW, axis=1)
+        spectra = np.fft.rfft(self.framing.windows(frames) * WINDOW, axis=1)
         features = np.log10(np.maximum(spectra.real**2 + spectra.imag**2, 1e-12))
         gains, *states = self.net.run(None, {
             "input": features[None].astype(np.float32), **self.gru})
         self.gru = dict(zip(STATES, states, strict=True))
-        out = np.fft.irfft(spectra * np.clip(gains[0], MIN_GAIN, 1.0), axis=1) * WINDOW
-        wet = out[:, :HOP].copy()
-        wet[0] += self.overlap
-        wet[1:] += out[:-1, HOP:]
-        self.overlap = out[-1, HOP:]
-        return wet.astype(np.float32)
+        windows = np.fft.irfft(spectra * np.clip(gains[0], MIN_GAIN, 1.0), axis=1) * WINDOW
+        return self.framing.overlap_add(windows)
 
     def close(self) -> None:
         pass  # the session is shared by the process

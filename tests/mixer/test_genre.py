@@ -96,8 +96,10 @@ def test_a_file_that_is_not_a_model_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "other.json"
     path.write_text(json.dumps({"format": "something else"}))
 
-    with pytest.raises(GenreModelInvalid):
+    with pytest.raises(GenreModelInvalid, match=r"cannot be used .*train_genre") as caught:
         load_model(path)
+
+    assert isinstance(caught.value, WeightsMissing)  # so every endpoint answers 503 with it
 
 
 # ----------------------------------------------------------------------------- request bodies

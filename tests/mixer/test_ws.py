@@ -468,6 +468,35 @@ def test_genre_auto_detects_the_genre_of_a_stream_and_fires_one_webhook(alice, a
             by_event["processing.complete"]["confidence"]) == answers[-1]
 
 
+def test_a_config_message_during_an_auto_stream_reports_the_detected_genres_settings(
+        alice_key):
+    """Before detection "auto" runs on the key's settings, after it on the genre's preset:
+    the reply to a config message says which, as the next frame will get them."""
+    x = music_frames()
+    change = {"genre": "auto", "limiter": {"ceiling": -3.0}}
+    got = {}
+
+    async def scenario():
+        socket = await connect(f"/ws?key={alice_key}")
+        await ask(socket, {"type": "stream", "id": "s", "data": {"config": {"genre": "auto"}}})
+        got["before"] = (await ask(socket, {"type": "config", "id": "c1", "data": change}))
+        for batch in batches(x, [50]):
+            await socket.send_to(bytes_data=batch.astype("<f4").tobytes())
+            await receive_answer(socket)
+        got["after"] = (await ask(socket, {"type": "config", "id": "c2", "data": change}))
+        await socket.disconnect()
+
+    run(scenario)
+    expected = {
+        "before": dsp.ChainSettings.from_dict(change).to_dict(),
+        "after": dsp.ChainSettings.from_dict(change, base=preset_for("rock")).to_dict(),
+    }
+    assert expected["before"] != expected["after"]
+    for moment in ("before", "after"):
+        assert got[moment]["type"] == "config"
+        assert got[moment]["data"]["appliedSettings"] == expected[moment]
+
+
 @pytest.mark.parametrize(("config", "reported"), [({}, (None, None)),
                                                   ({"genre": "jazz"}, ("jazz", None))])
 def test_a_stream_without_auto_reports_its_preset_and_detects_nothing(alice, alice_key,

@@ -4,7 +4,6 @@ client-side checks' messages word for word the API's."""
 import json
 
 import pytest
-from django.conf import settings
 from django.test import Client
 
 from audioservices.jobs import registry
@@ -49,7 +48,14 @@ def test_signed_in_user_gets_the_button_the_script_and_a_tab_per_registered_serv
     assert denoise["file_fields"] == ["audio_file"]
     assert [f["name"] for f in denoise["fields"]] == ["audio_file", "model", "boost_level"]
     engine = denoise["fields"][1]
-    assert (engine["choices"], engine["default"]) == (list(ENGINE_NAMES), settings.DENOISE_ENGINE)
+    assert (engine["choices"], engine["default"]) == (list(ENGINE_NAMES), "dfn3-nsnet2")
+
+
+def test_the_engine_choice_defaults_to_the_setting_when_the_page_is_served(alice, client_for,
+                                                                           settings):
+    settings.DENOISE_ENGINE = "rnnoise"
+    denoise = next(t for t in page_config(client_for(alice))["tabs"] if t["kind"] == "denoise")
+    assert denoise["fields"][1]["default"] == "rnnoise"
 
 
 def test_tabs_of_services_not_installed_are_hidden():
