@@ -89,13 +89,20 @@ def test_resampling_around_the_engine_is_aligned_and_leaves_no_image(soft, clean
     assert signals.si_sdr(out[0], clean) > 30.0  # measured 33.3 (soxr), 33.5 (soft)
 
 
+def _recorded_mix(speaker: str, utterance: int, noise: str, *, snr_db: float
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """(speech, speech + noise) from the shared recordings, the noise looped to length."""
+    path = sorted((signals.DATA / "speech" / speaker).glob("*.flac"))[utterance]
+    speech = signals.load_mono(path, RATE)
+    recorded = signals.load_mono(signals.DATA / "noise" / f"{noise}.flac", RATE)
+    looped = np.tile(recorded, speech.size // recorded.size + 1)[: speech.size]
+    return speech, signals.mix_at_snr(speech, looped, snr_db=snr_db)
+
+
 @pytest.mark.skipif(not signals.DATA.is_dir(), reason="needs the shared recordings")
 def test_dfn3_removes_more_noise_from_16_khz_audio_with_the_soft_upsampler():
     """DeepFilterNet3 never saw band-limited audio; soxr's steep cut hurts it (README)."""
-    speaker = sorted((signals.DATA / "speech" / "en_ls2414_m").glob("*.flac"))[3]
-    speech = signals.load_mono(speaker, RATE)
-    buzz = signals.load_mono(signals.DATA / "noise" / "buzz_electric_looped.flac", RATE)
-    noisy = signals.mix_at_snr(speech, np.tile(buzz, 2)[: speech.size], snr_db=0.0)
+    speech, noisy = _recorded_mix("en_ls2414_m", 3, "buzz_electric_looped", snr_db=0.0)
     gain = {}
     for soft in (False, True):
         dfn3_engine = dataclasses.replace(dfn3.ENGINE, soft_upsampling=soft)
@@ -214,10 +221,7 @@ def test_a_missing_or_damaged_model_fails_with_how_to_get_it(monkeypatch, tmp_pa
 @pytest.mark.skipif(not signals.DATA.is_dir(), reason="needs the shared recordings")
 def test_the_fusion_removes_the_cicadas_dfn3_keeps():
     """DFN3 takes the insect chorus for speech; NSNet2 does not, and the fusion follows it."""
-    speaker = sorted((signals.DATA / "speech" / "en_ls533_f").glob("*.flac"))[2]
-    speech = signals.load_mono(speaker, RATE)
-    insects = signals.load_mono(signals.DATA / "noise" / "nature_insects.flac", RATE)
-    noisy = signals.mix_at_snr(speech, np.tile(insects, 3)[: speech.size], snr_db=5.0)
+    speech, noisy = _recorded_mix("en_ls533_f", 2, "nature_insects", snr_db=5.0)
     gain = {
         model: signals.si_sdr(engine.denoise(noisy[None, :].copy(), sample_rate=RATE,
                                              model=model)[0], speech)

@@ -125,3 +125,14 @@ def genre_auto_reference(x: np.ndarray) -> tuple[list[tuple[str | None, float | 
         chain_settings = preset_for(update.genre) if update.genre else dsp.ChainSettings()
         outputs.append(dsp.process(frame, settings=chain_settings, state=chain).samples)
     return answers, np.concatenate(outputs)
+
+
+def pieces(data, sizes: list[int]) -> list:
+    """``data`` (bytes or frames) cut in pieces of the given sizes, cycling: frames straddle
+    chunks, or messages mix batch forms (1 = /ws's one-frame form)."""
+    out, at, i = [], 0, 0
+    while at < len(data):
+        out.append(data[at:at + sizes[i % len(sizes)]])
+        at += sizes[i % len(sizes)]
+        i += 1
+    return out

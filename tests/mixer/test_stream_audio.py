@@ -19,7 +19,7 @@ from mixer.models import ApiKey
 from mixer.ratelimit import rate_limit_hit
 from mixer.sse_client import SseStreamClient
 from tests.mixer.asgi_client import AsgiClient
-from tests.mixer.conftest import frames, genre_auto_reference, music_frames
+from tests.mixer.conftest import frames, genre_auto_reference, music_frames, pieces
 from tests.webhooks.receiver import Receiver
 from webhooks import services as webhook_services
 from webhooks import signing
@@ -35,16 +35,6 @@ def stream(server, key, chunks, **options) -> SseStreamClient:
             client.send(chunk)
         client.finish()
     return client
-
-
-def chunked(data: bytes, sizes: list[int]) -> list[bytes]:
-    """``data`` cut in pieces of the given sizes, cycling, so frames straddle chunks."""
-    out, at, i = [], 0, 0
-    while at < len(data):
-        out.append(data[at:at + sizes[i % len(sizes)]])
-        at += sizes[i % len(sizes)]
-        i += 1
-    return out
 
 
 def audio_of(events) -> np.ndarray:
@@ -64,7 +54,7 @@ def assert_spec_error(client: SseStreamClient, status: int, code: str) -> dict:
 @pytest.mark.parametrize("path", ["/stream-audio", "/v1/stream-audio"])
 def test_frames_out_equal_the_chain_and_the_tail_is_padded(server, alice_key, path):
     x = frames(5, seed=1).ravel()[: 4 * 960 + 480]  # 4.5 frames
-    client = stream(server, alice_key, chunked(x.astype("<f4").tobytes(), [1000, 7, 5000, 333]),
+    client = stream(server, alice_key, pieces(x.astype("<f4").tobytes(), [1000, 7, 5000, 333]),
                     path=path)
     assert client.status == 200
     assert client.headers["content-type"] == "text/event-stream"
@@ -236,7 +226,7 @@ def test_genre_auto_detects_the_genre_of_a_stream_and_fires_one_webhook(server, 
     endpoint = webhook_services.endpoint_create(owner=alice, url="http://127.0.0.1:9/hook",
                                                 events=["genre.detected"])
     # chunks of odd sizes: frames straddle them, and a large one makes batches of 32 events
-    client = stream(server, alice_key, chunked(x.astype("<f4").tobytes(), [3840, 230_000, 999]),
+    client = stream(server, alice_key, pieces(x.astype("<f4").tobytes(), [3840, 230_000, 999]),
                     headers={"X-Mixer-Config": json.dumps({"genre": "auto"}),
                              "X-Stream-Id": "gig-2"})
     assert client.events[-1][0] == "complete"

@@ -12,7 +12,7 @@ from audioservices.asgi import application
 from mixer import dsp, loudness, metrics, stream_session
 from mixer.genre import GenreModelMissing
 from mixer.presets import preset_for
-from tests.mixer.conftest import frames, genre_auto_reference, music_frames
+from tests.mixer.conftest import frames, genre_auto_reference, music_frames, pieces
 from tests.webhooks.receiver import Receiver
 from webhooks import services as webhook_services
 from webhooks import signing
@@ -407,16 +407,6 @@ def test_stop_delivers_a_signed_processing_complete_webhook(alice, alice_key, se
     assert payload["data"]["duration"] == pytest.approx(0.06)
 
 
-def batches(x: np.ndarray, sizes: list[int]) -> list[np.ndarray]:
-    """``x`` in binary messages of the given frame counts, cycling (1 = the one-frame form)."""
-    out, at, i = [], 0, 0
-    while at < len(x):
-        out.append(x[at:at + sizes[i % len(sizes)]])
-        at += sizes[i % len(sizes)]
-        i += 1
-    return out
-
-
 async def stream_through(socket, x: np.ndarray, config: dict, session_id: str
                          ) -> tuple[np.ndarray, list[dict]]:
     """Stream ``x`` in mixed batch sizes, then stop: (processed audio, one metrics entry per
@@ -424,7 +414,7 @@ async def stream_through(socket, x: np.ndarray, config: dict, session_id: str
     await ask(socket, {"type": "stream", "id": "s", "data": {"sessionId": session_id,
                                                             "config": config}})
     outs, entries = [], []
-    for batch in batches(x, [1, 16, 50, 2, 7]):
+    for batch in pieces(x, [1, 16, 50, 2, 7]):
         await socket.send_to(bytes_data=batch.astype("<f4").tobytes())
         processed, report = await receive_answer(socket)
         outs.append(processed)
@@ -480,7 +470,7 @@ def test_a_config_message_during_an_auto_stream_reports_the_detected_genres_sett
         socket = await connect(f"/ws?key={alice_key}")
         await ask(socket, {"type": "stream", "id": "s", "data": {"config": {"genre": "auto"}}})
         got["before"] = (await ask(socket, {"type": "config", "id": "c1", "data": change}))
-        for batch in batches(x, [50]):
+        for batch in pieces(x, [50]):
             await socket.send_to(bytes_data=batch.astype("<f4").tobytes())
             await receive_answer(socket)
         got["after"] = (await ask(socket, {"type": "config", "id": "c2", "data": change}))
