@@ -36,6 +36,10 @@ LOOKAHEAD = 2  # frames
 DELAY = (FFT_SIZE - HOP) + LOOKAHEAD * HOP  # 1440 samples
 NORM_ALPHA = 0.99  # libDF's calc_norm_alpha(48000, 480, tau=1 s), rounded as it does
 C0_CHANNELS = 64
+# Frames (10 ms each) per network call. The networks' intermediate tensors grow with it, about
+# 0.4 MB a frame: a whole 10 s block per call took a stereo job's peak from 0.43 to 0.97 GB,
+# and calls of 100 frames are no slower per frame (measured, 1 min stereo at 44.1 kHz).
+MAX_FRAMES_PER_RUN = 100
 
 
 def _erb_band_widths(*, min_bins: int = 2) -> np.ndarray:
@@ -98,8 +102,9 @@ class Dfn3State:
         skip = min(self.features_to_skip, len(frames))
         self.features_to_skip -= skip
         out = [np.zeros((skip, HOP), np.float32)]  # the lookahead's delay: silence
-        if skip < len(frames):
-            out.append(self._synthesise(self._enhance(erb_feat[skip:], spec_feat[skip:])))
+        for at in range(skip, len(frames), MAX_FRAMES_PER_RUN):
+            until = min(at + MAX_FRAMES_PER_RUN, len(frames))
+            out.append(self._synthesise(self._enhance(erb_feat[at:until], spec_feat[at:until])))
         return np.concatenate(out)
 
     def close(self) -> None:
