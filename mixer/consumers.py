@@ -306,8 +306,7 @@ class MixerSocketConsumer(AsyncWebsocketConsumer):
         changes = inputs.config_from(data)
         config = config_merge(self.config, changes)
         try:  # validate the whole merged config before any session changes
-            applied, _, _ = processing.settings_resolve(
-                key=self.key, config=config, frame=np.zeros(dsp.FRAME_SIZE, np.float32))
+            applied, _, _ = processing.settings_resolve(key=self.key, config=config)
         except SettingsError as exc:
             raise inputs.settings_error(exc) from None
         genre_model_check(config)

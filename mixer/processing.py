@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,17 +49,18 @@ def chain_run(frame: np.ndarray, *, settings: ChainSettings,
     return result, lufs, time.perf_counter() - start
 
 
-def settings_resolve(*, key: ApiKey, config: dict[str, Any], frame: np.ndarray,
-                     stream_id: str | None = None
+Detect = Callable[[], tuple[str | None, float | None]]  # () -> (genre, confidence)
+
+
+def settings_resolve(*, key: ApiKey, config: dict[str, Any], detect: Detect | None = None
                      ) -> tuple[ChainSettings, str | None, float | None]:
     """Base settings, then the request's fields: a named genre's preset replaces the key's
-    saved settings as the base; "auto" uses the detected genre's preset (mixer.genre_auto:
-    the stream's last 3 s), or the saved settings while nothing is detected. SettingsError
-    for invalid fields."""
+    saved settings as the base; "auto" uses the preset of the genre ``detect`` gives (the
+    stream's last 3 s), or the saved settings while nothing is detected (and without a
+    detector: only validating). SettingsError for invalid fields."""
     genre, confidence = config.get("genre"), None
     if genre == AUTO:
-        detection = genre_auto.genre_detect(key=key, stream_id=stream_id, frame=frame)
-        genre, confidence = detection.genre, detection.confidence
+        genre, confidence = detect() if detect else (None, None)
     return settings_for_genre(key=key, config=config, genre=genre), genre, confidence
 
 
@@ -77,8 +79,11 @@ def frame_process(*, key: ApiKey, frame: np.ndarray, config: dict[str, Any],
     """Process one frame; with ``redis_pipe`` the stream's new state is queued there (the
     caller executes it before answering) instead of written at once. ``state``: the stream's
     state when the caller already read it (else it is read here)."""
-    chain_settings, genre, confidence = settings_resolve(key=key, config=config, frame=frame,
-                                                         stream_id=stream_id)
+    def detect() -> tuple[str | None, float | None]:  # the stream's detector lives in Redis
+        found = genre_auto.genre_detect(key=key, stream_id=stream_id, frame=frame)
+        return found.genre, found.confidence
+
+    chain_settings, genre, confidence = settings_resolve(key=key, config=config, detect=detect)
     if state is None:
         state = (streams.stream_load(key=key, stream_id=stream_id) if stream_id
                  else streams.fresh_state())

@@ -20,6 +20,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -85,7 +86,6 @@ class StreamSession:
         self._unobserved_samples = 0
         # (settings, genre, confidence); "auto": resolved again when the detected genre changes
         self._resolved: tuple[ChainSettings, str | None, float | None] | None = None
-        self._auto = _asks_auto(config)
         self._genre_state: GenreStreamState | None = None  # created by the first "auto" frame
         self.genre_changes: list[Detection] = []  # detections not yet sent as webhooks
 
@@ -94,12 +94,13 @@ class StreamSession:
         Returns the settings the next frame gets (under "auto": the detected genre's)."""
         config = config_merge(self.config, changes)
         auto = _asks_auto(config)
-        if auto != self._auto:  # detection starts or stops: a new "auto" starts afresh
+        if auto != _asks_auto(self.config):  # detection starts or stops: a new "auto" starts
+            # afresh
             self._genre_state = None
         genre = (self._genre_state.genre if self._genre_state else None) if auto else (
             config.get("genre"))
         chain_settings = processing.settings_for_genre(key=self.key, config=config, genre=genre)
-        self.config, self._resolved, self._auto = config, None, auto
+        self.config, self._resolved = config, None
         return chain_settings
 
     def process(self, frame: np.ndarray, *, real_samples: int = dsp.FRAME_SIZE,
@@ -108,12 +109,14 @@ class StreamSession:
         frame only. FrameError for non-finite samples, SettingsError for bad overrides,
         GenreModelMissing for genre "auto" without the model file."""
         if overrides:
-            resolved = self._resolve(frame[:real_samples], config_merge(self.config, overrides))
-        elif self._auto:
+            resolved = processing.settings_resolve(
+                key=self.key, config=config_merge(self.config, overrides),
+                detect=partial(self._detect, frame[:real_samples]))
+        elif _asks_auto(self.config):
             resolved = self._resolve_auto(frame[:real_samples])
         else:
             if self._resolved is None:
-                self._resolved = self._resolve(frame, self.config)
+                self._resolved = processing.settings_resolve(key=self.key, config=self.config)
             resolved = self._resolved
         chain_settings, genre, confidence = resolved
         result, lufs, seconds = processing.chain_run(frame, settings=chain_settings,
@@ -128,15 +131,6 @@ class StreamSession:
         self.last = processing.FrameOutcome(result, lufs, chain_settings, genre, confidence,
                                             seconds)
         return self.last
-
-    def _resolve(self, frame: np.ndarray, config: dict[str, Any]
-                 ) -> tuple[ChainSettings, str | None, float | None]:
-        """Settings for one frame under ``config`` (uncached)."""
-        genre, confidence = config.get("genre"), None
-        if genre == processing.AUTO:
-            genre, confidence = self._detect(frame)
-        return (processing.settings_for_genre(key=self.key, config=config, genre=genre), genre,
-                confidence)
 
     def _resolve_auto(self, frame: np.ndarray) -> tuple[ChainSettings, str | None, float | None]:
         """The session's "auto" settings: parsed again only when the detected genre changes."""
