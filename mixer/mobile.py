@@ -13,6 +13,7 @@ stored per session: a token dies when it expires or when its key is revoked.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -21,8 +22,8 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
-from mixer import selectors, services
-from mixer.auth import INVALID_KEY, CredentialRefused, api_key_authenticate, bearer_credential
+from mixer import keycache, selectors, services
+from mixer.auth import INVALID_KEY, CredentialRefused, bearer_credential
 from mixer.models import ApiKey
 
 TOKEN_PREFIX = "mst_"  # noqa: S105 (a marker, not a secret)
@@ -68,14 +69,17 @@ def token_key(raw: str) -> ApiKey:
     return key
 
 
-def key_from_bearer(raw: str | None) -> ApiKey:
-    """The key for a Bearer credential (an API key or a mobile token), touched as used."""
+def key_from_bearer(raw: str | None, *,
+                    lookup: Callable[..., ApiKey | None] = selectors.api_key_get_active
+                    ) -> ApiKey:
+    """The key for a Bearer credential (an API key, found by ``lookup``, or a mobile token),
+    touched as used."""
     if not raw:
         raise CredentialRefused(MISSING_CREDENTIAL)
     if is_mobile_token(raw):
         key = token_key(raw)
     else:
-        key = selectors.api_key_get_active(raw_key=raw)
+        key = lookup(raw_key=raw)
         if key is None:
             raise CredentialRefused(INVALID_KEY)
     services.api_key_touch(key=key)
@@ -85,14 +89,8 @@ def key_from_bearer(raw: str | None) -> ApiKey:
 def key_from_authorization(header: bytes) -> ApiKey:
     """The key for a whole ``Authorization`` value (an API key, remembered per process, or a
     mobile token), deciding and wording refusals as MixerApi's two DRF classes do."""
-    raw = bearer_credential(header)
-    if raw is None:
-        raise CredentialRefused(MISSING_CREDENTIAL)
-    if not is_mobile_token(raw):
-        return api_key_authenticate(raw_key=raw)
-    key = token_key(raw)
-    services.api_key_touch(key=key)
-    return key
+    return key_from_bearer(bearer_credential(header),
+                           lookup=keycache.api_key_get_active_cached)
 
 
 def bearer_from_header(value: str | None) -> str | None:

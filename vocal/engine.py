@@ -110,11 +110,12 @@ def channel_pairs(channels: int) -> list[list[int]]:
 
 
 def channel_stats(source: AudioReader, pairs: list[list[int]]) -> list[tuple[float, float]]:
-    """Mean and deviation of each pair's mono sum, in one blockwise pass that also refuses
-    non-finite samples (demucs normalises the whole track, so the stats come first)."""
+    """Mean and deviation of each pair's mono sum, in one blockwise pass (demucs normalises
+    the whole track, so the stats come first). Expects validated input: ``separate`` checks
+    its array, and a job's blocks are checked as they are decoded."""
     totals = np.zeros((len(pairs), 2))
     for start in range(0, source.frames, STAT_BLOCK):
-        block = valid_audio(source.read(start, start + STAT_BLOCK))
+        block = source.read(start, start + STAT_BLOCK)
         for number, rows in enumerate(pairs):
             mono = block[rows].mean(axis=0, dtype=np.float64)
             totals[number] += mono.sum(), np.square(mono).sum()

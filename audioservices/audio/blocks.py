@@ -54,8 +54,7 @@ class ArrayBlocks:
         return self.audio[:, start:stop]
 
     def blocks(self) -> Iterator[np.ndarray]:
-        for start in range(0, self.frames, self.block_frames):
-            yield self.read(start, start + self.block_frames)
+        return _blocks(self)
 
 
 class RawAudio:
@@ -107,8 +106,7 @@ class RawAudio:
         return self._buffer[:count].reshape(-1, self.channels).T
 
     def blocks(self) -> Iterator[np.ndarray]:
-        for start in range(0, self.frames, self.block_frames):
-            yield self.read(start, start + self.block_frames)
+        return _blocks(self)
 
 
 class Difference:
@@ -119,13 +117,20 @@ class Difference:
             raise ValueError("a difference of audio of different shapes")
         self.minuend, self.subtrahend = minuend, subtrahend
         self.channels, self.frames = minuend.channels, minuend.frames
+        self.block_frames = minuend.block_frames
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        # The minuend's buffer is overwritten by its next read anyway: subtract in place.
+        block = self.minuend.read(start, stop)
+        return np.subtract(block, self.subtrahend.read(start, stop), out=block)
 
     def blocks(self) -> Iterator[np.ndarray]:
-        for start in range(0, self.frames, self.minuend.block_frames):
-            stop = start + self.minuend.block_frames
-            # The minuend's buffer is overwritten by its next read anyway: subtract in place.
-            block = self.minuend.read(start, stop)
-            yield np.subtract(block, self.subtrahend.read(start, stop), out=block)
+        return _blocks(self)
+
+
+def _blocks(source: ArrayBlocks | RawAudio | Difference) -> Iterator[np.ndarray]:
+    for start in range(0, source.frames, source.block_frames):
+        yield source.read(start, start + source.block_frames)
 
 
 class ArrayWriter:

@@ -10,6 +10,8 @@ lean ``/process-audio`` path (mixer/frame_asgi.py) included.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -89,22 +91,29 @@ class AsgiClient:
             "server": ("testserver", 80),
             "headers": headers,
         }
-        # As Django's test clients: the request signals must not close the connection that
-        # holds the test's transaction (the app's database work runs on this thread).
-        signals.request_started.disconnect(close_old_connections)
-        signals.request_finished.disconnect(close_old_connections)
-        try:
-            return _exchange(scope, body)
-        finally:
-            signals.request_started.connect(close_old_connections)
-            signals.request_finished.connect(close_old_connections)
+        from audioservices.asgi import application
+
+        with keeping_the_test_connection():
+            return exchange(application, scope, body)
+
+
+@contextmanager
+def keeping_the_test_connection() -> Iterator[None]:
+    """As Django's test clients do: the request signals must not close the connection that
+    holds the test's transaction (the app's database work runs on this thread)."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
 
 
 @async_to_sync
-async def _exchange(scope: dict, body: bytes) -> AsgiResponse:
-    from audioservices.asgi import application
-
-    communicator = ApplicationCommunicator(application, scope)
+async def exchange(app, scope: dict, body: bytes) -> AsgiResponse:
+    """One HTTP request to the ASGI ``app``: the whole body in, every body message out."""
+    communicator = ApplicationCommunicator(app, scope)
     await communicator.send_input({"type": "http.request", "body": body})
     start = await communicator.receive_output(TIMEOUT_S)
     chunks = []

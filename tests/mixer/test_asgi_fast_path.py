@@ -6,16 +6,13 @@ import json
 
 import numpy as np
 import pytest
-from asgiref.sync import async_to_sync
-from asgiref.testing import ApplicationCommunicator
-from django.core import signals
 from django.core.asgi import get_asgi_application
-from django.db import close_old_connections
 
 from mixer import dsp, stats
 from mixer.asgi_handler import SyncStackAsgiHandler, route_frames
 from mixer.frame_asgi import FrameApp
 from mixer.models import ApiKey
+from tests.mixer.asgi_client import exchange, keeping_the_test_connection
 from tests.mixer.conftest import frames
 
 pytestmark = pytest.mark.django_db
@@ -23,13 +20,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def keep_the_test_connection():
-    """As Django's own test clients do: the request signals must not close the connection
-    that holds the test's transaction."""
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    yield
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
+    with keeping_the_test_connection():
+        yield
 
 
 class Response:
@@ -40,29 +32,8 @@ class Response:
         return json.loads(self.body)
 
 
-@async_to_sync
-async def asgi_post(app, path: str, body: bytes, headers: dict[str, str]) -> Response:
-    scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
-        "root_path": "", "client": ("127.0.0.1", 50000), "server": ("localhost", 80),
-        "headers": [(b"host", b"localhost"), (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    *((k.lower().encode(), v.encode()) for k, v in headers.items())],
-    }
-    communicator = ApplicationCommunicator(app, scope)
-    await communicator.send_input({"type": "http.request", "body": body})
-    start = await communicator.receive_output(30)
-    chunks = []
-    while True:
-        message = await communicator.receive_output(30)
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body"):
-            break
-    await communicator.send_input({"type": "http.disconnect"})
-    await communicator.wait(30)
-    head = {k.decode().lower(): v.decode() for k, v in start["headers"]}
-    return Response(start["status"], head, b"".join(chunks))
+def asgi_post(app, path: str, body: bytes, headers: dict[str, str]) -> Response:
+    return asgi_request(app, "POST", path, body, headers)
 
 
 class DefaultApp:
@@ -144,9 +115,9 @@ def lean_post(alice_key, *, body: bytes | None = None, path: str = "/process-aud
     return response, fallback
 
 
-@async_to_sync
-async def asgi_request(app, method: str, path: str, body: bytes, headers: dict[str, str]):
-    """asgi_post with any method and a query string; ``headers`` may replace the defaults."""
+def asgi_request(app, method: str, path: str, body: bytes, headers: dict[str, str]
+                 ) -> Response:
+    """``method`` to ``path`` (with any query string); ``headers`` may replace the defaults."""
     path, _, query = path.partition("?")
     defaults = {"host": "localhost", "content-type": "application/json",
                 "content-length": str(len(body))}
@@ -158,13 +129,8 @@ async def asgi_request(app, method: str, path: str, body: bytes, headers: dict[s
         "server": ("localhost", 80),
         "headers": [(k.encode(), v.encode()) for k, v in merged.items() if v is not None],
     }
-    communicator = ApplicationCommunicator(app, scope)
-    await communicator.send_input({"type": "http.request", "body": body})
-    start = await communicator.receive_output(30)
-    message = await communicator.receive_output(30)
-    await communicator.wait(30)
-    head = {k.decode().lower(): v.decode() for k, v in start["headers"]}
-    return Response(start["status"], head, message.get("body", b""))
+    response = exchange(app, scope, body)
+    return Response(response.status_code, response.headers, response.content)
 
 
 def test_an_ordinary_frame_is_answered_without_django(alice_key):
