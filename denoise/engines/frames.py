@@ -182,6 +182,14 @@ class InPlaceWriter:
         self.written += chunk.size
 
 
+class ChunkStream(Protocol):
+    """A channel's samples through something that may lag: ``WetStream`` and the like."""
+
+    def wet_chunk(self, block: np.ndarray, *, last: bool) -> np.ndarray: ...
+
+    def close(self) -> None: ...
+
+
 Combine = Callable[[list[np.ndarray], bool], np.ndarray]  # (chunks, last) -> samples
 
 
@@ -193,7 +201,7 @@ class StreamsChannel:
     """One channel: each block through every stream, their chunks combined (by default the
     one stream's), the result written over the input in place."""
 
-    def __init__(self, signal: np.ndarray, *, streams: list[WetStream], wet: float,
+    def __init__(self, signal: np.ndarray, *, streams: list[ChunkStream], wet: float,
                  combine: Combine = _only) -> None:
         self.signal, self.streams, self.combine = signal, streams, combine
         self.writer = InPlaceWriter(signal, wet=wet)

@@ -51,6 +51,11 @@ def test_neural_output_is_aligned_with_the_input(model, clean, noisy):
     assert lags[int(np.argmax(score))] == 0
 
 
+# onnxruntime rounds a little differently for calls of different frame counts (1e-7);
+# the fused engine's softened gain multiplies that in bins DFN3 nearly silences.
+BLOCK_TOLERANCE = {"dfn3-nsnet2": 1e-5}
+
+
 @pytest.mark.parametrize("model", NEURAL)
 @pytest.mark.parametrize("rate", [8000, 16000, 44100, 48000])  # 16 kHz: the soft upsampler
 # 0.37 s: not a multiple of a hop; 3 ms: shorter than every engine's frame, so most blocks
@@ -66,7 +71,7 @@ def test_frame_engines_give_the_same_output_in_blocks_as_in_one_pass(
     whole = engine.denoise(stereo.copy(), sample_rate=rate, model=model)
     monkeypatch.setattr(frames, "BLOCK_S", block_s)
     blocks = engine.denoise(stereo.copy(), sample_rate=rate, model=model)
-    np.testing.assert_allclose(blocks, whole, atol=1e-6)
+    np.testing.assert_allclose(blocks, whole, atol=BLOCK_TOLERANCE.get(model, 1e-6))
 
 
 class _Passthrough:
