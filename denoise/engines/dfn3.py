@@ -164,4 +164,7 @@ class Dfn3State:
         return self.framing.overlap_add(windows)
 
 
-ENGINE = FrameEngine(rate=RATE, hop=HOP, delay=DELAY, create=Dfn3State, soft_upsampling=True)
+# Loudness: -21 / -18 / -15 / -12 LUFS gave +5.86 / +5.97 / +6.01 / +5.96 dB SI-SDR on mixes
+# the benchmark does not score; below about -35 LUFS it starts to remove speech as noise.
+ENGINE = FrameEngine(rate=RATE, hop=HOP, delay=DELAY, create=Dfn3State, soft_upsampling=True,
+                     loudness_lufs=-15.0)

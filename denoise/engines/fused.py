@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import get_window
 
+from audioservices.audio.loudness import integrated_loudness
 from denoise.engines import dfn3, nsnet2
 from denoise.engines.frames import Progress, StreamsChannel, WetStream, blocks_run
 
@@ -97,10 +98,13 @@ class _Fusion:
         return np.fft.irfft(dfn3_, n=self.size, axis=1) * self.scale
 
 
-def _fused_channel(signal: np.ndarray, *, sample_rate: int, wet: float) -> StreamsChannel:
+def _fused_channel(
+    signal: np.ndarray, *, sample_rate: int, wet: float, loudness_lufs: float
+) -> StreamsChannel:
     fusion = _Fusion(sample_rate=sample_rate)
     streams = [DryStream()] + [
-        WetStream(length=signal.size, sample_rate=sample_rate, engine=engine)
+        WetStream(length=signal.size, sample_rate=sample_rate, engine=engine,
+                  loudness_lufs=loudness_lufs)
         for engine in (dfn3.ENGINE, nsnet2.ENGINE)
     ]
     return StreamsChannel(signal, streams=streams, wet=wet,
@@ -111,6 +115,10 @@ def denoise_fused(
     audio: np.ndarray, *, sample_rate: int, wet: float, progress: Progress | None = None
 ) -> np.ndarray:
     """Denoise (channels, samples) float32 IN PLACE; ``wet`` 0..1 is the denoised share."""
-    channels = [_fused_channel(row, sample_rate=sample_rate, wet=wet) for row in audio]
+    loudness_lufs = integrated_loudness(audio, sample_rate=sample_rate)
+    channels = [
+        _fused_channel(row, sample_rate=sample_rate, wet=wet, loudness_lufs=loudness_lufs)
+        for row in audio
+    ]
     blocks_run(channels, length=audio.shape[1], sample_rate=sample_rate, progress=progress)
     return audio
