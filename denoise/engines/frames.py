@@ -71,15 +71,29 @@ class FrameEngine:
     soft_upsampling: bool = False
 
 
+def channel_loudness(signal: np.ndarray, *, sample_rate: int) -> float:
+    """A channel's integrated loudness (BS.1770, LUFS); where its gates find nothing to
+    measure (under 0.4 s, below -70 LUFS) the plain mean power in the same units; -inf for
+    digital silence. One value per channel: the engines were tuned on mono, and a quiet
+    second microphone must not ride on a loud first one."""
+    lufs = integrated_loudness(signal[None, :], sample_rate=sample_rate)
+    if np.isfinite(lufs):
+        return lufs
+    energy = 0.0
+    for start in range(0, signal.size, 1 << 20):  # no float64 copy of a long file
+        chunk = signal[start : start + (1 << 20)].astype(np.float64)
+        energy += float(chunk @ chunk)
+    return -0.691 + 10 * np.log10(energy / signal.size) if energy > 0 else float("-inf")
+
+
 def input_gain(*, loudness_lufs: float, target_lufs: float) -> float:
-    """The one gain that brings a whole file to an engine's loudness; 1 where BS.1770 finds
-    nothing to measure (silence, under 0.4 s, below -70 LUFS).
+    """The one gain that brings a channel to an engine's loudness; 1 for silence.
 
     The networks learnt speech at some levels and not others, and it shows: the same mixes
     40 dB down took DFN3 from +7.9 to -34 dB SI-SDR (it removed the quiet speech as noise),
-    while NSNet2 and RNNoise do best far below full scale. With one gain per file the output
-    no longer depends on how loud the file was recorded, and the state carried across
-    blocks sees one steady level.
+    while NSNet2 and RNNoise do best far below full scale. With one gain per channel and
+    file the output no longer depends on how loud the file was recorded, and the state
+    carried across blocks sees one steady level.
     """
     if not np.isfinite(loudness_lufs):
         return 1.0
@@ -148,7 +162,7 @@ class WetStream:
     def __init__(
         self, *, length: int, sample_rate: int, engine: FrameEngine, loudness_lufs: float
     ) -> None:
-        """``loudness_lufs``: the whole file's integrated loudness (sets ``input_gain``)."""
+        """``loudness_lufs``: the channel's whole loudness (``channel_loudness``)."""
         self.engine, self.length = engine, length
         self.gain = input_gain(loudness_lufs=loudness_lufs, target_lufs=engine.loudness_lufs)
         self.state = engine.create()
@@ -273,11 +287,10 @@ def denoise_frames(
     progress: Progress | None = None,
 ) -> np.ndarray:
     """Denoise (channels, samples) float32 IN PLACE; ``wet`` 0..1 is the denoised share."""
-    loudness_lufs = integrated_loudness(audio, sample_rate=sample_rate)
     channels = [
         StreamsChannel(row, wet=wet, streams=[
             WetStream(length=row.size, sample_rate=sample_rate, engine=engine,
-                      loudness_lufs=loudness_lufs)])
+                      loudness_lufs=channel_loudness(row, sample_rate=sample_rate))])
         for row in audio
     ]
     blocks_run(channels, length=audio.shape[1], sample_rate=sample_rate, progress=progress)

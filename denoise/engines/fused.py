@@ -4,8 +4,8 @@ The two networks make different mistakes: DFN3 keeps steady high-band noise it m
 speech (cicadas: +1 dB where NSNet2 gains +13 dB), NSNet2 leaves more of most other noises.
 In a 32 ms STFT (Hann, 8 ms hops) each bin keeps the geometric mean of the two networks'
 gains (output over input magnitude), raised to MASK_EXPONENT, with DFN3's phase: a bin
-survives only as far as both keep it, and what one of them removes wrongly is restored
-halfway. NSNet2 is a 16 kHz model, so above 7.6 kHz (soxr's passband edge) the fused
+survives only as far as both keep it, and what one of them removes wrongly is mostly given
+back (a -40 dB mistake of one becomes -16 dB). NSNet2 is a 16 kHz model, so above 7.6 kHz (soxr's passband edge) the fused
 spectrum is DFN3's alone.
 
 Every part streams: each channel's block goes through both engines (``frames.WetStream``)
@@ -19,9 +19,14 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import get_window
 
-from audioservices.audio.loudness import integrated_loudness
 from denoise.engines import dfn3, nsnet2
-from denoise.engines.frames import Progress, StreamsChannel, WetStream, blocks_run
+from denoise.engines.frames import (
+    Progress,
+    StreamsChannel,
+    WetStream,
+    blocks_run,
+    channel_loudness,
+)
 
 HOP_S = 0.008  # the window is four hops: 32 ms
 NSNET2_BAND_HZ = 7600.0
@@ -98,10 +103,9 @@ class _Fusion:
         return np.fft.irfft(dfn3_, n=self.size, axis=1) * self.scale
 
 
-def _fused_channel(
-    signal: np.ndarray, *, sample_rate: int, wet: float, loudness_lufs: float
-) -> StreamsChannel:
+def _fused_channel(signal: np.ndarray, *, sample_rate: int, wet: float) -> StreamsChannel:
     fusion = _Fusion(sample_rate=sample_rate)
+    loudness_lufs = channel_loudness(signal, sample_rate=sample_rate)
     streams = [DryStream()] + [
         WetStream(length=signal.size, sample_rate=sample_rate, engine=engine,
                   loudness_lufs=loudness_lufs)
@@ -115,10 +119,6 @@ def denoise_fused(
     audio: np.ndarray, *, sample_rate: int, wet: float, progress: Progress | None = None
 ) -> np.ndarray:
     """Denoise (channels, samples) float32 IN PLACE; ``wet`` 0..1 is the denoised share."""
-    loudness_lufs = integrated_loudness(audio, sample_rate=sample_rate)
-    channels = [
-        _fused_channel(row, sample_rate=sample_rate, wet=wet, loudness_lufs=loudness_lufs)
-        for row in audio
-    ]
+    channels = [_fused_channel(row, sample_rate=sample_rate, wet=wet) for row in audio]
     blocks_run(channels, length=audio.shape[1], sample_rate=sample_rate, progress=progress)
     return audio
