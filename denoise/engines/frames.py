@@ -164,7 +164,8 @@ class WetStream:
     ) -> None:
         """``loudness_lufs``: the channel's whole loudness (``channel_loudness``)."""
         self.engine, self.length = engine, length
-        self.gain = input_gain(loudness_lufs=loudness_lufs, target_lufs=engine.loudness_lufs)
+        self.gain = np.float32(
+            input_gain(loudness_lufs=loudness_lufs, target_lufs=engine.loudness_lufs))
         self.state = engine.create()
         same_rate = sample_rate == engine.rate
         self.up = None if same_rate else _upsampler(source_rate=sample_rate, engine=engine)
@@ -174,7 +175,7 @@ class WetStream:
         self.produced = 0
 
     def wet_chunk(self, block: np.ndarray, *, last: bool) -> np.ndarray:
-        block = (block * self.gain).astype(np.float32)
+        block = block * self.gain  # a float32 copy: the writer overwrites ``block`` later
         if self.up is not None:
             block = self.up.resample_chunk(block, last=last)
         if last:  # flush the engine's delay and the partial frame with silence
@@ -184,7 +185,7 @@ class WetStream:
         wet = self._denoise(block)
         if self.down is not None:
             wet = self.down.resample_chunk(wet, last=last)
-        wet = wet[: self.length - self.produced] / np.float32(self.gain)
+        wet = wet[: self.length - self.produced] / self.gain
         self.produced += wet.size
         return wet
 

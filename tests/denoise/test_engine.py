@@ -1,6 +1,7 @@
 """The engines on real speech in real noise (tests/signals.py), through denoise.engine."""
 
 import dataclasses
+import functools
 
 import numpy as np
 import pytest
@@ -34,17 +35,35 @@ def noisy(clean) -> np.ndarray:
     return signals.mix_at_snr(clean, signals.noise(RATE, clean.size), snr_db=0.0)
 
 
+def _mono(signal: np.ndarray, model: str, **options) -> np.ndarray:
+    """``signal`` (mono, left as it is) through ``engine.denoise`` at RATE."""
+    return engine.denoise(signal[None, :].copy(), sample_rate=RATE, model=model, **options)[0]
+
+
+@pytest.fixture(scope="module")
+def cleaned_by(noisy):
+    """model -> that engine's output for ``noisy`` at the default strength, run once."""
+
+    @functools.cache
+    def run(model: str) -> np.ndarray:
+        out = _mono(noisy, model)
+        out.setflags(write=False)  # shared by the tests
+        return out
+
+    return run
+
+
 @pytest.mark.parametrize("model", engine.ENGINE_NAMES)
-def test_each_engine_raises_si_sdr_on_real_speech_in_real_noise(model, clean, noisy):
-    cleaned = engine.denoise(noisy[None, :].copy(), sample_rate=RATE, model=model)[0]
+def test_each_engine_raises_si_sdr_on_real_speech_in_real_noise(model, clean, noisy, cleaned_by):
+    cleaned = cleaned_by(model)
     assert cleaned.shape == noisy.shape
     assert signals.si_sdr(cleaned, clean) > signals.si_sdr(noisy, clean) + MIN_GAIN_DB[model]
 
 
 @pytest.mark.parametrize("model", NEURAL)
-def test_neural_output_is_aligned_with_the_input(model, clean, noisy):
+def test_neural_output_is_aligned_with_the_input(model, clean, cleaned_by):
     """The engine's DELAY is right: the output correlates best with the speech at lag 0."""
-    cleaned = engine.denoise(noisy[None, :].copy(), sample_rate=RATE, model=model)[0]
+    cleaned = cleaned_by(model)
     lags = range(-400, 401)  # +-25 ms; a wrong delay is off by 480 samples at 48 kHz (160 here)
     core = slice(RATE, clean.size - RATE)
     score = [np.dot(np.roll(cleaned, -lag)[core], clean[core]) for lag in lags]
@@ -137,10 +156,10 @@ HALF_MIX_TOLERANCE = {"spectral": 1e-5, "spectral-stationary": 0.03, "dfn3": 1e-
 
 
 @pytest.mark.parametrize("model", engine.ENGINE_NAMES)
-def test_strength_is_the_wet_share_of_a_dry_wet_mix(model, noisy):
-    full = engine.denoise(noisy[None, :].copy(), sample_rate=RATE, model=model)[0]
-    half = engine.denoise(noisy[None, :].copy(), sample_rate=RATE, model=model, strength=50)[0]
-    none = engine.denoise(noisy[None, :].copy(), sample_rate=RATE, model=model, strength=0)[0]
+def test_strength_is_the_wet_share_of_a_dry_wet_mix(model, noisy, cleaned_by):
+    full = cleaned_by(model)
+    half = _mono(noisy, model, strength=50)
+    none = _mono(noisy, model, strength=0)
     np.testing.assert_array_equal(none, noisy)
     np.testing.assert_allclose(half, 0.5 * (full + noisy), atol=HALF_MIX_TOLERANCE[model])
 
@@ -163,7 +182,7 @@ def test_blocks_cover_the_whole_file_and_report_progress(monkeypatch, model, noi
 
 def test_unknown_model_and_out_of_range_strength_are_refused(noisy):
     with pytest.raises(ValueError, match=ALLOWED):
-        engine.denoise(noisy[None, :].copy(), sample_rate=RATE, model="demucs")
+        _mono(noisy, "demucs")
     with pytest.raises(ValueError, match="0-100"):
         engine.denoise(noisy[None, :].copy(), sample_rate=RATE, strength=101)
 
@@ -237,13 +256,13 @@ def test_the_fusion_removes_the_cicadas_dfn3_keeps():
 
 
 @pytest.mark.parametrize("model", NEURAL)
-def test_a_quiet_recording_is_denoised_like_a_loud_one(model, clean, noisy):
+def test_a_quiet_recording_is_denoised_like_a_loud_one(model, clean, noisy, cleaned_by):
     """The same mix 40 dB down (about -60 LUFS): DFN3 used to remove the speech with the
     noise there (-34 dB SI-SDR), NSNet2 and RNNoise did better than at full scale. Each
     engine now hears every channel at its own loudness (frames.input_gain), and the output
     comes back at the input's level."""
-    loud = engine.denoise(noisy[None, :].copy(), sample_rate=RATE, model=model)[0]
-    quiet = engine.denoise(0.01 * noisy[None, :], sample_rate=RATE, model=model)[0]
+    loud = cleaned_by(model)
+    quiet = _mono(0.01 * noisy, model)
     np.testing.assert_allclose(100 * quiet, loud, atol=1e-3)  # float32 rounding: 1e-4 at most
     assert signals.si_sdr(quiet, clean) > signals.si_sdr(noisy, clean) + MIN_GAIN_DB[model]
     # The speech comes out at about the level it went in (measured 0.79-0.90 of it); a gain
@@ -253,20 +272,19 @@ def test_a_quiet_recording_is_denoised_like_a_loud_one(model, clean, noisy):
 
 
 @pytest.mark.parametrize("model", NEURAL)
-def test_each_channel_is_leveled_on_its_own(model, noisy):
+def test_each_channel_is_leveled_on_its_own(model, noisy, cleaned_by):
     """Two microphones 40 dB apart: the quiet one is denoised as if it were alone."""
     stereo = np.stack([noisy, 0.01 * noisy])
     both = engine.denoise(stereo, sample_rate=RATE, model=model)
-    alone = engine.denoise(noisy[None, :].copy(), sample_rate=RATE, model=model)[0]
-    np.testing.assert_allclose(100 * both[1], alone, atol=1e-3)
+    np.testing.assert_allclose(100 * both[1], cleaned_by(model), atol=1e-3)
 
 
 @pytest.mark.parametrize("model", NEURAL)
 def test_a_quiet_clip_too_short_for_loudness_gating_is_leveled_too(model, clean, noisy):
     """Under 0.4 s BS.1770 measures nothing; the mean power stands in."""
     short = slice(RATE, RATE + int(0.3 * RATE))
-    loud = engine.denoise(noisy[None, short].copy(), sample_rate=RATE, model=model)[0]
-    quiet = engine.denoise(0.001 * noisy[None, short], sample_rate=RATE, model=model)[0]
+    loud = _mono(noisy[short], model)
+    quiet = _mono(0.001 * noisy[short], model)
     np.testing.assert_allclose(1000 * quiet, loud, atol=1e-3)
 
 
